@@ -1,0 +1,50 @@
+# Project-wide compile settings and the two helpers every folder uses.
+
+set(MR_WARNINGS -Wall -Wextra -Wnon-virtual-dtor -Wimplicit-fallthrough -Wshadow=local
+                -Wno-missing-field-initializers)
+if(MR_WERROR)
+  list(APPEND MR_WARNINGS -Werror)
+endif()
+
+if(MR_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# mr_add_library(<name> [SOURCES ...] [DEPS ...] [PRIVATE_DEPS ...])
+# Defines target mr_<name> rooted at src/; headers are included as "<folder>/<file>.h".
+# A library without sources becomes an INTERFACE target.
+function(mr_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target mr_${name})
+  if(ARG_SOURCES)
+    add_library(${target} STATIC ${ARG_SOURCES})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_compile_options(${target} PRIVATE ${MR_WARNINGS})
+    target_link_libraries(${target} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} INTERFACE ${ARG_DEPS})
+  endif()
+endfunction()
+
+# mr_add_test(<name> SOURCES ... LIBS ... [LABELS unit|conformance|integration|e2e|tee])
+# One GoogleTest executable; its tests are discovered at ctest time and carry the labels.
+function(mr_add_test name)
+  if(NOT MR_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_compile_options(${name} PRIVATE ${MR_WARNINGS})
+  target_compile_definitions(${name} PRIVATE MR_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                             MR_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()

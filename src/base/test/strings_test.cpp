@@ -1,0 +1,31 @@
+#include "base/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace mr {
+namespace {
+
+TEST(Strings, EqualFoldFollowsGo) {
+  EXPECT_TRUE(equal_fold("Packages", "packages"));
+  EXPECT_TRUE(equal_fold("SEALMODE", "SealMode"));
+  EXPECT_FALSE(equal_fold("Package", "Packages"));
+  EXPECT_TRUE(equal_fold("\xE2\x84\xAA" "ey", "key"));  // KELVIN SIGN folds to k in Go
+  EXPECT_TRUE(equal_fold("\xC5\xBF" "ecrets", "Secrets"));  // long s folds to s
+}
+
+TEST(Strings, SplitLikeGo) {
+  EXPECT_EQ(split("", ","), std::vector<std::string>{""});
+  EXPECT_EQ(split("a,,b", ","), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(split("a,", ","), (std::vector<std::string>{"a", ""}));
+  EXPECT_EQ(join({"a", "b"}, ", "), "a, b");
+}
+
+TEST(Strings, TrimAndNul) {
+  EXPECT_EQ(trim_space(" \t x y\n"), "x y");
+  EXPECT_TRUE(contains_nul(std::string_view("a\0b", 3)));
+  EXPECT_FALSE(contains_nul("ab"));
+  EXPECT_EQ(ascii_lower("ReadSecret"), "readsecret");
+}
+
+}  // namespace
+}  // namespace mr

@@ -1,0 +1,66 @@
+#pragma once
+// A Go text/template engine: lexer, parser and executor with Go's semantics and error texts.
+//
+//   FuncMap funcs = manifest::file_functions();          // injected, e.g. pem/hex/base64/raw
+//   MR_ASSIGN_OR_RETURN(Template t, Template::parse("data", "{{ pem .Secrets.web.Cert }}", funcs));
+//   MR_ASSIGN_OR_RETURN(std::string out, t.execute(data)); // out may contain NUL bytes
+//
+// Supported: text and {{ }} actions with {{- / -}} trim markers, comments, pipelines, variables
+// ($x := ..., $x = ...), field chains on maps and structs, if/else if/else, range (with
+// $i, $v := and else), with/else, define/template/block, break/continue, parenthesised
+// pipelines, string/raw-string/char/number/bool/nil literals, and Go's builtins (and or not len
+// index slice print printf println html js urlquery eq ne lt le gt ge call).
+// Missing map keys yield the invalid value (printed "<no value>"), as missingkey=default.
+//
+// Error texts follow Go: parse errors "template: <name>:<line>: <msg>", execution errors
+// "template: <name>:<line>:<col>: executing \"<name>\" at <<node>>: <msg>".
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "gotemplate/value.h"
+
+namespace mr::gotemplate {
+
+// Function is a template function. An error it returns aborts execution and is reported as
+// "error calling <name>: <message>".
+using Function = std::function<Result<Value>(std::span<const Value> args)>;
+
+// FunctionSpec declares a function's arity (Go checks it at parse time: "wrong number of args
+// for <name>: want N got M"). variadic = at least min_args.
+struct FunctionSpec {
+  Function fn;
+  std::size_t min_args = 1;
+  bool variadic = false;
+};
+using FuncMap = std::map<std::string, FunctionSpec, std::less<>>;
+
+class Template {
+ public:
+  struct Impl;
+  // parse parses |text| as template |name|. Functions named in the text must be in |funcs| or
+  // be builtins, else kInvalidArgument `template: <name>:<line>: function "<f>" not defined`.
+  [[nodiscard]] static Result<Template> parse(std::string_view name, std::string_view text,
+                                              FuncMap funcs);
+  // execute runs the template against |data| and returns the output bytes (binary safe).
+  // kInvalidArgument with Go's message on any execution error.
+  [[nodiscard]] Result<std::string> execute(const Value& data) const;
+
+  [[nodiscard]] const std::string& name() const;
+
+  explicit Template(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// format_value prints |v| the way Go's fmt "%v" (and template printing) does: "<no value>" for
+// invalid, "[1 2 3]" for byte slices, "{a b}" for structs, "map[k:v]" for maps, "<nil>" for nil.
+[[nodiscard]] std::string format_value(const Value& v);
+
+}  // namespace mr::gotemplate
