@@ -9,8 +9,10 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
+#include <openssl/encoder.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -50,6 +52,8 @@ MR_OSSL_DELETER(EVP_MAC_CTX, EVP_MAC_CTX_free);
 MR_OSSL_DELETER(EVP_KDF, EVP_KDF_free);
 MR_OSSL_DELETER(EVP_KDF_CTX, EVP_KDF_CTX_free);
 MR_OSSL_DELETER(GENERAL_NAME, GENERAL_NAME_free);
+MR_OSSL_DELETER(OSSL_DECODER_CTX, OSSL_DECODER_CTX_free);
+MR_OSSL_DELETER(OSSL_ENCODER_CTX, OSSL_ENCODER_CTX_free);
 MR_OSSL_DELETER(GENERAL_NAMES, GENERAL_NAMES_free);
 MR_OSSL_DELETER(SSL, SSL_free);
 MR_OSSL_DELETER(SSL_CTX, SSL_CTX_free);

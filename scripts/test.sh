@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds (warnings are errors), checks the include graph and runs the
+# whole test suite. Usage: scripts/test.sh [extra ctest args]   (MR_SANITIZE=1 for ASan/UBSan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+SANITIZE=OFF
+if [ "${MR_SANITIZE:-0}" = "1" ]; then SANITIZE=ON; BUILD_DIR=${BUILD_DIR}-asan; fi
+
+cmake -S . -B "$BUILD_DIR" -G Ninja -DMR_WERROR=ON -DMR_SANITIZE=$SANITIZE
+cmake --build "$BUILD_DIR" -j "$JOBS"
+python3 tools/check_deps.py
+ctest --test-dir "$BUILD_DIR" -LE tee --output-on-failure -j "$JOBS" "$@"

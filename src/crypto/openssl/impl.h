@@ -1,0 +1,132 @@
+#pragma once
+// Definitions of the opaque Impl structs behind crypto/keys.h and crypto/x509.h, plus helpers
+// shared by the OpenSSL implementation files. Internal to crypto/openssl.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/result.h"
+#include "crypto/hash.h"
+#include "crypto/keys.h"
+#include "crypto/openssl/ossl.h"
+#include "crypto/x509.h"
+
+namespace mr::crypto {
+
+struct PublicKey::Impl {
+  ossl::Ptr<EVP_PKEY> pkey;  // public components only
+  Bytes der;                 // PKIX SubjectPublicKeyInfo
+  KeyType type = KeyType::kEc;
+  Curve curve = Curve::kNone;
+  unsigned bits = 0;
+};
+
+struct PrivateKey::Impl {
+  Impl(ossl::Ptr<EVP_PKEY> k, PublicKey pub) : pkey(std::move(k)), public_key(std::move(pub)) {}
+  ossl::Ptr<EVP_PKEY> pkey;  // EVP_PKEY_free clears the private components
+  PublicKey public_key;
+};
+
+// Certificate::Impl holds the parsed X509 and every field decoded once, with Go's semantics, by
+// Certificate::from_der. |fields| is what to_template() returns.
+struct Certificate::Impl {
+  Impl(ossl::Ptr<X509> x, Bytes d, PublicKey pub)
+      : x509(std::move(x)), der(std::move(d)), public_key(std::move(pub)) {}
+  ossl::Ptr<X509> x509;
+  Bytes der;
+  PublicKey public_key;
+  Bytes raw_subject, raw_issuer;  // DER of the Name fields, as in the certificate
+  DistinguishedName issuer;
+  Bytes serial;  // big-endian magnitude (empty for 0)
+  CertTemplate fields;
+  std::vector<Extension> extensions;
+};
+
+namespace detail {
+
+// --- keys (keys.cpp) ---
+// make_public_key wraps a key holding at least public components; kInvalidArgument for
+// unsupported key types or curves.
+[[nodiscard]] Result<PublicKey> make_public_key(const EVP_PKEY* pkey);
+// make_private_key wraps a private key; kInvalidArgument for unsupported types.
+[[nodiscard]] Result<PrivateKey> make_private_key(ossl::Ptr<EVP_PKEY> pkey);
+// spki_key_bytes returns the subjectPublicKey BIT STRING contents (no unused-bits octet).
+[[nodiscard]] Bytes spki_key_bytes(const PublicKey& key);
+
+// --- hashing (hash.cpp) ---
+[[nodiscard]] const EVP_MD* md_for(HashAlg alg);
+// sha1 is used only for Go's SubjectKeyId derivation.
+[[nodiscard]] Bytes sha1(ByteSpan data);
+
+// --- X.509 building blocks (x509_common.cpp) ---
+// encode_name returns the DER of a Name exactly as Go's pkix.Name.ToRDNSequence + asn1.Marshal.
+[[nodiscard]] Result<Bytes> encode_name(const DistinguishedName& name);
+// parse_name decodes a Name DER like Go's FillFromRDNSequence; attributes of unknown type with
+// string values go to extra_names (so that re-encoding keeps them).
+[[nodiscard]] Result<DistinguishedName> parse_name(ByteSpan der);
+// make_time encodes UTCTime for 1950–2049 and GeneralizedTime otherwise (RFC 5280, as Go).
+[[nodiscard]] Result<ossl::Ptr<ASN1_TIME>> make_time(UnixTime t);
+[[nodiscard]] Result<UnixTime> parse_time(const ASN1_TIME* t);
+// days_from_civil / civil_from_unix convert proleptic Gregorian dates.
+[[nodiscard]] long long days_from_civil(long long y, unsigned m, unsigned d);
+
+// SigAlg is a resolved Go x509.SignatureAlgorithm.
+struct SigAlg {
+  int go_value = 0;
+  const EVP_MD* md = nullptr;  // null for Ed25519
+  bool pss = false;
+};
+// resolve_sig_alg picks the signature algorithm for |signer| (Go's signingParamsForPublicKey).
+[[nodiscard]] Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested);
+// sig_alg_from_der maps a DER AlgorithmIdentifier to Go's enum (0 = unknown).
+[[nodiscard]] int sig_alg_from_der(ByteSpan algorithm_identifier);
+// sign_ctx returns a digest-sign context for |alg| (PSS: salt = digest length, MGF1 = digest).
+[[nodiscard]] Result<ossl::Ptr<EVP_MD_CTX>> sign_ctx(const PrivateKey& key, const SigAlg& alg);
+
+// Sans are the four GeneralName kinds Go handles.
+struct Sans {
+  std::vector<std::string> dns, emails, uris;
+  std::vector<IpAddress> ips;
+};
+// encode_sans returns the SubjectAltName extnValue (Go's marshalSANs, IA5 checked).
+[[nodiscard]] Result<Bytes> encode_sans(const std::vector<std::string>& dns,
+                                        const std::vector<std::string>& emails,
+                                        const std::vector<IpAddress>& ips,
+                                        const std::vector<std::string>& uris);
+// parse_sans decodes a SubjectAltName extnValue (Go's parseSANExtension).
+[[nodiscard]] Result<Sans> parse_sans(ByteSpan value);
+// ip_san_bytes returns the 4-byte form for IPv4 (including IPv4-mapped IPv6), else 16 bytes.
+[[nodiscard]] Bytes ip_san_bytes(const IpAddress& ip);
+
+// make_extension builds an X509_EXTENSION whose extnValue contents are exactly |value|.
+[[nodiscard]] Result<ossl::Ptr<X509_EXTENSION>> make_extension(const Extension& ext);
+// read_extension copies an extension out (OID in dotted form, raw extnValue contents).
+[[nodiscard]] Extension read_extension(const X509_EXTENSION* ext);
+
+// oid_text returns the dotted form of an ASN1_OBJECT.
+[[nodiscard]] std::string oid_text(const ASN1_OBJECT* obj);
+
+// ext_key_usage_oid maps Go's ExtKeyUsage to its OID; nullopt for unknown values.
+[[nodiscard]] std::optional<Oid> ext_key_usage_oid(ExtKeyUsage usage);
+[[nodiscard]] std::optional<ExtKeyUsage> ext_key_usage_from_oid(std::string_view oid);
+
+// Well-known extension OIDs.
+inline constexpr std::string_view kOidSubjectKeyId = "2.5.29.14";
+inline constexpr std::string_view kOidKeyUsage = "2.5.29.15";
+inline constexpr std::string_view kOidSubjectAltName = "2.5.29.17";
+inline constexpr std::string_view kOidBasicConstraints = "2.5.29.19";
+inline constexpr std::string_view kOidNameConstraints = "2.5.29.30";
+inline constexpr std::string_view kOidCrlDistributionPoints = "2.5.29.31";
+inline constexpr std::string_view kOidCertificatePolicies = "2.5.29.32";
+inline constexpr std::string_view kOidAuthorityKeyId = "2.5.29.35";
+inline constexpr std::string_view kOidExtKeyUsage = "2.5.29.37";
+inline constexpr std::string_view kOidAuthorityInfoAccess = "1.3.6.1.5.5.7.1.1";
+inline constexpr std::string_view kOidAiaOcsp = "1.3.6.1.5.5.7.48.1";
+inline constexpr std::string_view kOidAiaIssuers = "1.3.6.1.5.5.7.48.2";
+
+}  // namespace detail
+}  // namespace mr::crypto

@@ -1,0 +1,262 @@
+// PublicKey / PrivateKey on OpenSSL 3: generation, PKIX / PKCS#8 / SEC1 / PEM encodings.
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/obj_mac.h>
+
+#include <cstring>
+#include <optional>
+
+#include "base/assert.h"
+#include "crypto/openssl/der.h"
+#include "crypto/openssl/impl.h"
+#include "crypto/pem.h"
+
+namespace mr::crypto {
+namespace {
+
+constexpr unsigned kMinRsaBits = 1024;
+constexpr unsigned kMaxRsaBits = 16384;  // OPENSSL_RSA_MAX_MODULUS_BITS
+
+tl::unexpected<Error> invalid(std::string message) {
+  ossl::clear_errors();
+  return fail(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+const char* curve_name(Curve c) {
+  switch (c) {
+    case Curve::kP224: return "P-224";
+    case Curve::kP256: return "P-256";
+    case Curve::kP384: return "P-384";
+    case Curve::kP521: return "P-521";
+    case Curve::kNone: break;
+  }
+  return nullptr;
+}
+
+Result<Curve> curve_of(const EVP_PKEY* pkey) {
+  char name[80] = {};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) !=
+      1) {
+    return invalid("x509: unsupported elliptic curve");
+  }
+  switch (OBJ_txt2nid(name)) {
+    case NID_secp224r1: return Curve::kP224;
+    case NID_X9_62_prime256v1: return Curve::kP256;
+    case NID_secp384r1: return Curve::kP384;
+    case NID_secp521r1: return Curve::kP521;
+    default: return invalid("x509: unsupported elliptic curve");
+  }
+}
+
+// Runs an OSSL_ENCODER over |pkey| into a SecretBytes (the library buffer is cleansed).
+Result<SecretBytes> encode_private(const EVP_PKEY* pkey, const char* structure) {
+  ossl::Ptr<OSSL_ENCODER_CTX> ctx(
+      OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "DER", structure, nullptr));
+  if (!ctx || OSSL_ENCODER_CTX_get_num_encoders(ctx.get()) == 0) {
+    return ossl::fail("encoding private key: no encoder");
+  }
+  unsigned char* data = nullptr;
+  std::size_t len = 0;
+  if (OSSL_ENCODER_to_data(ctx.get(), &data, &len) != 1) {
+    return ossl::fail("encoding private key");
+  }
+  SecretBytes out(ByteSpan(data, len));
+  OPENSSL_clear_free(data, len);
+  return out;
+}
+
+// Decodes DER private key |der| of |structure| ("PrivateKeyInfo" or "type-specific"), optionally
+// restricted to |key_type|; trailing data is refused.
+Result<PrivateKey> decode_private(ByteSpan der, const char* structure, const char* key_type,
+                                  std::string_view what) {
+  EVP_PKEY* raw = nullptr;
+  ossl::Ptr<OSSL_DECODER_CTX> ctx(OSSL_DECODER_CTX_new_for_pkey(
+      &raw, "DER", structure, key_type, EVP_PKEY_KEYPAIR, nullptr, nullptr));
+  if (!ctx) return ossl::fail("creating key decoder");
+  const unsigned char* p = der.data();
+  std::size_t left = der.size();
+  if (der.empty() || OSSL_DECODER_from_data(ctx.get(), &p, &left) != 1 || raw == nullptr) {
+    EVP_PKEY_free(raw);
+    return invalid(fmt::format("x509: failed to parse {}", what));
+  }
+  ossl::Ptr<EVP_PKEY> pkey(raw);
+  if (left != 0) return invalid(fmt::format("x509: trailing data after {}", what));
+  // Go derives the EC public key from the private scalar; refuse encodings where they disagree.
+  if (EVP_PKEY_get_base_id(pkey.get()) == EVP_PKEY_EC) {
+    ossl::Ptr<EVP_PKEY_CTX> check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+    if (!check || EVP_PKEY_pairwise_check(check.get()) != 1) {
+      return invalid(fmt::format("x509: invalid {}: public key does not match", what));
+    }
+  }
+  return detail::make_private_key(std::move(pkey));
+}
+
+// Returns the subjectPublicKey BIT STRING contents of a SubjectPublicKeyInfo (empty if malformed).
+Bytes spki_bits(ByteSpan spki_der) {
+  der::Reader r(spki_der);
+  ByteSpan spki, bits;
+  if (!r.read(der::kSequence, &spki)) return {};
+  der::Reader s(spki);
+  if (!s.read_element(nullptr) || !s.read(der::kBitString, &bits) || bits.size() < 2) return {};
+  return Bytes(bits.begin() + 1, bits.end());
+}
+
+// Wipes a std::string holding secret text before it is released.
+void wipe(std::string& s) {
+  if (!s.empty()) secure_wipe(s.data(), s.size());
+}
+
+}  // namespace
+
+namespace detail {
+
+Result<PublicKey> make_public_key(const EVP_PKEY* pkey) {
+  auto impl = std::make_shared<PublicKey::Impl>();
+  switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_EC: {
+      impl->type = KeyType::kEc;
+      MR_ASSIGN_OR_RETURN(impl->curve, curve_of(pkey));
+      static constexpr unsigned kBits[] = {0, 224, 256, 384, 521};
+      impl->bits = kBits[static_cast<int>(impl->curve)];
+      break;
+    }
+    case EVP_PKEY_RSA:
+      impl->type = KeyType::kRsa;
+      impl->bits = static_cast<unsigned>(EVP_PKEY_get_bits(pkey));
+      break;
+    case EVP_PKEY_ED25519:
+      impl->type = KeyType::kEd25519;
+      impl->bits = 255;
+      break;
+    default: return invalid("x509: unsupported public key type");
+  }
+  impl->der = ossl::to_der<EVP_PKEY>(i2d_PUBKEY, pkey);
+  if (impl->der.empty()) return ossl::fail("encoding public key");
+  if (impl->type == KeyType::kEc) {
+    // Go only accepts uncompressed points (elliptic.Unmarshal).
+    const Bytes point = spki_bits(impl->der);
+    if (point.empty() || point[0] != 0x04) {
+      return invalid("x509: unsupported elliptic curve point encoding");
+    }
+  }
+  // Keep a public-only EVP_PKEY so that a PublicKey never carries private material.
+  const unsigned char* p = impl->der.data();
+  impl->pkey.reset(d2i_PUBKEY(nullptr, &p, static_cast<long>(impl->der.size())));
+  if (!impl->pkey) return ossl::fail("re-reading public key");
+  return PublicKey(std::move(impl));
+}
+
+Result<PrivateKey> make_private_key(ossl::Ptr<EVP_PKEY> pkey) {
+  if (EVP_PKEY_get_base_id(pkey.get()) == EVP_PKEY_RSA &&
+      EVP_PKEY_get_bits(pkey.get()) < static_cast<int>(kMinRsaBits)) {
+    return invalid("rsa: keys smaller than 1024 bits are insecure");
+  }
+  MR_ASSIGN_OR_RETURN(PublicKey pub, make_public_key(pkey.get()));
+  return PrivateKey(std::make_shared<const PrivateKey::Impl>(std::move(pkey), std::move(pub)));
+}
+
+Bytes spki_key_bytes(const PublicKey& key) { return spki_bits(key.to_der()); }
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// PublicKey
+
+Result<PublicKey> PublicKey::from_der(ByteSpan pkix) {
+  const unsigned char* p = pkix.data();
+  ossl::Ptr<EVP_PKEY> pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(pkix.size())));
+  if (!pkey) return invalid("x509: failed to parse public key");
+  if (p != pkix.data() + pkix.size()) return invalid("x509: trailing data after public key");
+  return detail::make_public_key(pkey.get());
+}
+
+Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
+  auto block = pem_decode_first(pem);
+  if (!block) return invalid("no PEM block found");
+  if (block->type != "PUBLIC KEY") return invalid("PEM block is not of type PUBLIC KEY");
+  return from_der(block->der);
+}
+
+const Bytes& PublicKey::to_der() const { return impl_->der; }
+std::string PublicKey::to_pem() const { return pem_encode("PUBLIC KEY", impl_->der); }
+KeyType PublicKey::type() const { return impl_->type; }
+Curve PublicKey::curve() const { return impl_->curve; }
+unsigned PublicKey::bits() const { return impl_->bits; }
+
+// ---------------------------------------------------------------------------------------------
+// PrivateKey
+
+Result<PrivateKey> PrivateKey::generate(const KeySpec& spec) {
+  EVP_PKEY* raw = nullptr;
+  switch (spec.type) {
+    case KeyType::kEc: {
+      const char* name = curve_name(spec.curve);
+      if (name == nullptr) return invalid("unsupported elliptic curve");
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", name);
+      break;
+    }
+    case KeyType::kRsa:
+      if (spec.rsa_bits < kMinRsaBits) {
+        return invalid("rsa: keys smaller than 1024 bits are insecure");
+      }
+      if (spec.rsa_bits > kMaxRsaBits) return invalid("rsa: key size too large");
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(spec.rsa_bits));
+      break;
+    case KeyType::kEd25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+  }
+  if (raw == nullptr) return ossl::fail("generating key");
+  return detail::make_private_key(ossl::Ptr<EVP_PKEY>(raw));
+}
+
+Result<PrivateKey> PrivateKey::from_pkcs8_der(ByteSpan der) {
+  return decode_private(der, "PrivateKeyInfo", nullptr, "PKCS#8 private key");
+}
+
+Result<PrivateKey> PrivateKey::from_sec1_der(ByteSpan der) {
+  return decode_private(der, "type-specific", "EC", "EC private key");
+}
+
+Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
+  std::string_view rest = pem;
+  while (auto block = pem_decode_first(rest, &rest)) {
+    std::optional<Result<PrivateKey>> key;
+    if (block->type == "PRIVATE KEY") {
+      key = from_pkcs8_der(block->der);
+    } else if (block->type == "EC PRIVATE KEY") {
+      key = from_sec1_der(block->der);
+    } else if (block->type == "RSA PRIVATE KEY") {
+      key = decode_private(block->der, "type-specific", "RSA", "PKCS#1 private key");
+    }
+    if (!block->der.empty()) secure_wipe(block->der.data(), block->der.size());
+    if (key) return std::move(*key);
+  }
+  return invalid("no PEM block of type PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY found");
+}
+
+SecretBytes PrivateKey::to_pkcs8_der() const {
+  auto der = encode_private(impl_->pkey.get(), "PrivateKeyInfo");
+  MR_ASSERT(der.has_value());  // encoding a key we hold cannot fail
+  return std::move(*der);
+}
+
+Result<SecretBytes> PrivateKey::to_sec1_der() const {
+  if (type() != KeyType::kEc) {
+    return fail(ErrorCode::kInvalidArgument, "SEC1 encoding is only defined for EC keys");
+  }
+  return encode_private(impl_->pkey.get(), "type-specific");
+}
+
+SecretBytes PrivateKey::to_pem() const {
+  const SecretBytes der = to_pkcs8_der();
+  std::string text = pem_encode("PRIVATE KEY", der.span());
+  SecretBytes out(as_bytes(text));
+  wipe(text);
+  return out;
+}
+
+PublicKey PrivateKey::public_key() const { return impl_->public_key; }
+KeyType PrivateKey::type() const { return impl_->public_key.type(); }
+
+}  // namespace mr::crypto

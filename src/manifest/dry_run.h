@@ -1,0 +1,87 @@
+#pragma once
+// Templates over secrets (spec 6): the function maps, the data model a Marble's Files and Env
+// see, compiled per-Marble parameters (parsed once, rendered per activation) and the dry run of
+// spec 5.8.
+//
+//   MR_ASSIGN_OR_RETURN(auto compiled, ParameterTemplates::compile(marble));   // once per manifest
+//   auto data = template_data(reserved, current_secrets, previous_secrets);    // per activation
+//   MR_ASSIGN_OR_RETURN(RenderedParameters p, compiled.render(data, ErrorStyle::kActivation));
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "gotemplate/template.h"
+#include "manifest/check.h"
+#include "manifest/manifest.h"
+
+namespace mr::manifest {
+
+// Go type names the template functions dispatch on.
+inline constexpr std::string_view kTypeSecret = "manifest.Secret";
+inline constexpr std::string_view kTypeCertificate = "manifest.Certificate";
+inline constexpr std::string_view kTypePublicKey = "manifest.PublicKey";
+inline constexpr std::string_view kTypePrivateKey = "manifest.PrivateKey";
+
+// file_functions returns pem, hex, raw, base64; env_functions returns pem, hex, string, base64.
+[[nodiscard]] gotemplate::FuncMap file_functions();
+[[nodiscard]] gotemplate::FuncMap env_functions();
+
+// ReservedSecrets are the `.MarbleRun.*` values (spec 6.2).
+struct ReservedSecrets {
+  Secret root_ca;                   // .MarbleRun.RootCA (Marble root certificate)
+  Secret marble_cert;               // .MarbleRun.MarbleCert (leaf cert, public, private)
+  Secret coordinator_root;          // .MarbleRun.CoordinatorRoot
+  Secret coordinator_intermediate;  // .MarbleRun.CoordinatorIntermediate
+};
+
+// secret_value renders one secret as the template's Secret struct.
+[[nodiscard]] gotemplate::Value secret_value(const Secret& s);
+// template_data builds {MarbleRun: ..., Secrets: current, Previous: {Secrets: previous}}.
+[[nodiscard]] gotemplate::Value template_data(const ReservedSecrets& reserved,
+                                              const NameMap<Secret>& current,
+                                              const NameMap<Secret>& previous);
+
+// How render errors are worded: at activation ("parsing secrets for file \"/x\": ...") or in a
+// dry run ("file /x: ...", prefixed by the caller with "in Marble m: ").
+enum class ErrorStyle { kActivation, kDryRun };
+
+struct RenderedParameters {
+  NameMap<std::string> files;  // path → bytes
+  NameMap<std::string> env;    // name → bytes
+  std::vector<std::string> argv;
+};
+
+// ParameterTemplates holds a Marble's Files and Env parsed once.
+class ParameterTemplates {
+ public:
+  // compile parses every templated entry. kInvalidArgument on a parse error, worded by |style|.
+  [[nodiscard]] static Result<ParameterTemplates> compile(const Marble& marble,
+                                                          ErrorStyle style = ErrorStyle::kActivation);
+  // render executes the templates against |data|; NoTemplates entries are copied verbatim.
+  [[nodiscard]] Result<RenderedParameters> render(const gotemplate::Value& data,
+                                                  ErrorStyle style = ErrorStyle::kActivation) const;
+
+ private:
+  struct Entry {
+    std::string name;
+    std::string verbatim;                         // used when !tmpl
+    std::optional<gotemplate::Template> tmpl;
+  };
+  std::vector<Entry> files_;
+  std::vector<Entry> env_;
+  std::vector<std::string> argv_;
+};
+
+// placeholder_secrets gives every secret of |m| the 1-byte 0x41 values the dry run uses for
+// values that do not exist yet (cert types: Cert/Private/Public; symmetric keys and plain:
+// Private/Public; user-defined: all three).
+[[nodiscard]] NameMap<Secret> placeholder_secrets(const Manifest& m);
+
+// dry_run_report executes every Marble's templates with |secrets| and dummy reserved values and
+// checks Env values for NUL bytes (spec 5.8 and rule 13). Messages:
+// "in Marble <m>: file <path>: <err>", "in Marble <m>: env variable <e>: <err>",
+// "in Marble <m>: env variable: <e>: content contains null bytes".
+[[nodiscard]] CheckReport dry_run_report(const Manifest& m, const NameMap<Secret>& secrets);
+
+}  // namespace mr::manifest
