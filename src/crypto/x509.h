@@ -62,8 +62,10 @@ struct AttributeTypeAndValue {
   friend bool operator==(const AttributeTypeAndValue&, const AttributeTypeAndValue&) = default;
 };
 
-// DistinguishedName mirrors Go's pkix.Name. Attributes are emitted in Go's order:
-// C, O, OU, L, ST, STREET, POSTALCODE, SERIALNUMBER, CN, then extra_names.
+// DistinguishedName mirrors Go's pkix.Name. Attributes are emitted in Go's ToRDNSequence order:
+// C, ST, L, STREET, POSTALCODE, O, OU, CN, SERIALNUMBER (several values of one field share an
+// RDN), then each extra_names entry in its own RDN; an extra name replaces the field of its OID.
+// When parsing, attributes of other types land in extra_names.
 struct DistinguishedName {
   std::vector<std::string> country, organization, organizational_unit, locality, province,
       street_address, postal_code;
@@ -104,7 +106,7 @@ struct CertTemplate {
   int max_path_len = 0;                 // Go semantics: with max_path_len_zero=false, 0 = unset
   bool max_path_len_zero = false;
   Bytes subject_key_id;                 // empty + is_ca = derived from the public key (as Go)
-  Bytes authority_key_id;               // ignored: taken from the parent's SKI
+  Bytes authority_key_id;               // used unless the parent (not self-issued) has an SKI
   std::vector<std::string> ocsp_server, issuing_certificate_url, crl_distribution_points;
   std::optional<std::vector<std::string>> dns_names;
   std::vector<std::string> email_addresses;

@@ -26,18 +26,19 @@ std::string DistinguishedName::to_string() const {
   auto add = [&](const char* key, const std::vector<std::string>& values) {
     for (const auto& v : values) parts.push_back(fmt::format("{}={}", key, v));
   };
-  // RFC 2253 order is the reverse of the encoding order, as Go's pkix.Name.String() prints.
+  // Go's pkix.Name.String(): the RDN sequence (C, ST, L, STREET, POSTALCODE, O, OU, CN,
+  // SERIALNUMBER, extra names) printed in reverse, as RFC 2253 prescribes.
   for (auto it = extra_names.rbegin(); it != extra_names.rend(); ++it) {
     parts.push_back(fmt::format("{}={}", it->type, it->value));
   }
-  if (!common_name.empty()) parts.push_back("CN=" + common_name);
   if (!serial_number.empty()) parts.push_back("SERIALNUMBER=" + serial_number);
-  add("POSTALCODE", postal_code);
-  add("STREET", street_address);
-  add("ST", province);
-  add("L", locality);
+  if (!common_name.empty()) parts.push_back("CN=" + common_name);
   add("OU", organizational_unit);
   add("O", organization);
+  add("POSTALCODE", postal_code);
+  add("STREET", street_address);
+  add("L", locality);
+  add("ST", province);
   add("C", country);
   return fmt::format("{}", fmt::join(parts, ","));
 }

@@ -18,10 +18,14 @@ const unsigned char* ptr(ByteSpan b) {
 
 const EVP_CIPHER* gcm_for(std::size_t key_size) {
   switch (key_size) {
-    case 16: return EVP_aes_128_gcm();
-    case 24: return EVP_aes_192_gcm();
-    case 32: return EVP_aes_256_gcm();
-    default: return nullptr;
+    case 16:
+      return EVP_aes_128_gcm();
+    case 24:
+      return EVP_aes_192_gcm();
+    case 32:
+      return EVP_aes_256_gcm();
+    default:
+      return nullptr;
   }
 }
 

@@ -14,9 +14,11 @@ void append_tlv(Bytes& out, std::uint8_t tag, ByteSpan contents) {
   } else {
     std::uint8_t len_bytes[sizeof(std::size_t)];
     int count = 0;
-    for (std::size_t v = n; v != 0; v >>= 8) len_bytes[count++] = static_cast<std::uint8_t>(v);
+    for (std::size_t v = n; v != 0; v >>= 8)
+      len_bytes[count++] = static_cast<std::uint8_t>(v);
     out.push_back(static_cast<std::uint8_t>(0x80 | count));
-    while (count > 0) out.push_back(len_bytes[--count]);
+    while (count > 0)
+      out.push_back(len_bytes[--count]);
   }
   out.insert(out.end(), contents.begin(), contents.end());
 }
@@ -30,7 +32,8 @@ Bytes tlv(std::uint8_t tag, ByteSpan contents) {
 
 Bytes concat(std::initializer_list<ByteSpan> parts) {
   Bytes out;
-  for (ByteSpan p : parts) out.insert(out.end(), p.begin(), p.end());
+  for (ByteSpan p : parts)
+    out.insert(out.end(), p.begin(), p.end());
   return out;
 }
 
@@ -43,7 +46,8 @@ void append_base128(Bytes& out, std::uint64_t v) {
     tmp[count++] = static_cast<std::uint8_t>(v & 0x7f);
     v >>= 7;
   } while (v != 0);
-  while (count > 1) out.push_back(static_cast<std::uint8_t>(tmp[--count] | 0x80));
+  while (count > 1)
+    out.push_back(static_cast<std::uint8_t>(tmp[--count] | 0x80));
   out.push_back(tmp[0]);
 }
 
@@ -72,7 +76,8 @@ Result<Bytes> encode_oid(std::string_view dotted) {
   if (arcs[1] > std::numeric_limits<std::uint64_t>::max() - 80) return bad();
   Bytes out;
   append_base128(out, arcs[0] * 40 + arcs[1]);
-  for (std::size_t i = 2; i < arcs.size(); ++i) append_base128(out, arcs[i]);
+  for (std::size_t i = 2; i < arcs.size(); ++i)
+    append_base128(out, arcs[i]);
   return out;
 }
 
@@ -109,7 +114,8 @@ std::optional<std::string> decode_oid(ByteSpan contents) {
 
 Bytes integer_contents(ByteSpan magnitude) {
   std::size_t i = 0;
-  while (i < magnitude.size() && magnitude[i] == 0) ++i;
+  while (i < magnitude.size() && magnitude[i] == 0)
+    ++i;
   Bytes out;
   if (i == magnitude.size()) return Bytes{0x00};
   if ((magnitude[i] & 0x80) != 0) out.push_back(0x00);
@@ -136,7 +142,8 @@ bool Reader::next(std::uint8_t* tag, ByteSpan* contents, ByteSpan* element) {
     const std::size_t count = len & 0x7f;
     if (count == 0 || count > sizeof(std::size_t) || in_.size() < 2 + count) return false;
     len = 0;
-    for (std::size_t i = 0; i < count; ++i) len = (len << 8) | in_[2 + i];
+    for (std::size_t i = 0; i < count; ++i)
+      len = (len << 8) | in_[2 + i];
     // DER: the long form only when needed, without leading zero octets.
     if (len < 0x80 || in_[2] == 0) return false;
     header += count;
@@ -158,7 +165,9 @@ bool Reader::read_any(std::uint8_t* tag, ByteSpan* contents) {
   return next(tag, contents, nullptr);
 }
 
-bool Reader::read_element(ByteSpan* element) { return next(nullptr, nullptr, element); }
+bool Reader::read_element(ByteSpan* element) {
+  return next(nullptr, nullptr, element);
+}
 
 bool parse_small_integer(ByteSpan contents, long long* value) {
   if (contents.empty() || contents.size() > 8) return false;
@@ -168,7 +177,8 @@ bool parse_small_integer(ByteSpan contents, long long* value) {
     return false;
   }
   long long v = (contents[0] & 0x80) != 0 ? -1 : 0;
-  for (std::uint8_t b : contents) v = static_cast<long long>((static_cast<unsigned long long>(v) << 8) | b);
+  for (std::uint8_t b : contents)
+    v = static_cast<long long>((static_cast<unsigned long long>(v) << 8) | b);
   *value = v;
   return true;
 }

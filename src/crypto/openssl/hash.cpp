@@ -33,9 +33,12 @@ namespace detail {
 
 const EVP_MD* md_for(HashAlg alg) {
   switch (alg) {
-    case HashAlg::kSha256: return EVP_sha256();
-    case HashAlg::kSha384: return EVP_sha384();
-    case HashAlg::kSha512: return EVP_sha512();
+    case HashAlg::kSha256:
+      return EVP_sha256();
+    case HashAlg::kSha384:
+      return EVP_sha384();
+    case HashAlg::kSha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }
@@ -47,9 +50,13 @@ Bytes sha1(ByteSpan data) {
 
 }  // namespace detail
 
-Sha256Digest sha256(ByteSpan data) { return fixed_digest<32>(EVP_sha256(), data); }
+Sha256Digest sha256(ByteSpan data) {
+  return fixed_digest<32>(EVP_sha256(), data);
+}
 
-Sha384Digest sha384(ByteSpan data) { return fixed_digest<48>(EVP_sha384(), data); }
+Sha384Digest sha384(ByteSpan data) {
+  return fixed_digest<48>(EVP_sha384(), data);
+}
 
 Bytes digest(HashAlg alg, ByteSpan data) {
   Bytes out(EVP_MAX_MD_SIZE);

@@ -71,7 +71,7 @@ namespace detail {
 // make_time encodes UTCTime for 1950–2049 and GeneralizedTime otherwise (RFC 5280, as Go).
 [[nodiscard]] Result<ossl::Ptr<ASN1_TIME>> make_time(UnixTime t);
 [[nodiscard]] Result<UnixTime> parse_time(const ASN1_TIME* t);
-// days_from_civil / civil_from_unix convert proleptic Gregorian dates.
+// days_from_civil counts days since 1970-01-01 for a proleptic Gregorian date.
 [[nodiscard]] long long days_from_civil(long long y, unsigned m, unsigned d);
 
 // SigAlg is a resolved Go x509.SignatureAlgorithm.

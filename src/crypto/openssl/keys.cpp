@@ -25,11 +25,16 @@ tl::unexpected<Error> invalid(std::string message) {
 
 const char* curve_name(Curve c) {
   switch (c) {
-    case Curve::kP224: return "P-224";
-    case Curve::kP256: return "P-256";
-    case Curve::kP384: return "P-384";
-    case Curve::kP521: return "P-521";
-    case Curve::kNone: break;
+    case Curve::kP224:
+      return "P-224";
+    case Curve::kP256:
+      return "P-256";
+    case Curve::kP384:
+      return "P-384";
+    case Curve::kP521:
+      return "P-521";
+    case Curve::kNone:
+      break;
   }
   return nullptr;
 }
@@ -42,11 +47,16 @@ Result<Curve> curve_of(const EVP_PKEY* pkey) {
     return invalid("x509: unsupported elliptic curve");
   }
   switch (OBJ_txt2nid(name)) {
-    case NID_secp224r1: return Curve::kP224;
-    case NID_X9_62_prime256v1: return Curve::kP256;
-    case NID_secp384r1: return Curve::kP384;
-    case NID_secp521r1: return Curve::kP521;
-    default: return invalid("x509: unsupported elliptic curve");
+    case NID_secp224r1:
+      return Curve::kP224;
+    case NID_X9_62_prime256v1:
+      return Curve::kP256;
+    case NID_secp384r1:
+      return Curve::kP384;
+    case NID_secp521r1:
+      return Curve::kP521;
+    default:
+      return invalid("x509: unsupported elliptic curve");
   }
 }
 
@@ -130,7 +140,8 @@ Result<PublicKey> make_public_key(const EVP_PKEY* pkey) {
       impl->type = KeyType::kEd25519;
       impl->bits = 255;
       break;
-    default: return invalid("x509: unsupported public key type");
+    default:
+      return invalid("x509: unsupported public key type");
   }
   impl->der = ossl::to_der<EVP_PKEY>(i2d_PUBKEY, pkey);
   if (impl->der.empty()) return ossl::fail("encoding public key");
@@ -157,7 +168,9 @@ Result<PrivateKey> make_private_key(ossl::Ptr<EVP_PKEY> pkey) {
   return PrivateKey(std::make_shared<const PrivateKey::Impl>(std::move(pkey), std::move(pub)));
 }
 
-Bytes spki_key_bytes(const PublicKey& key) { return spki_bits(key.to_der()); }
+Bytes spki_key_bytes(const PublicKey& key) {
+  return spki_bits(key.to_der());
+}
 
 }  // namespace detail
 
@@ -179,11 +192,21 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
   return from_der(block->der);
 }
 
-const Bytes& PublicKey::to_der() const { return impl_->der; }
-std::string PublicKey::to_pem() const { return pem_encode("PUBLIC KEY", impl_->der); }
-KeyType PublicKey::type() const { return impl_->type; }
-Curve PublicKey::curve() const { return impl_->curve; }
-unsigned PublicKey::bits() const { return impl_->bits; }
+const Bytes& PublicKey::to_der() const {
+  return impl_->der;
+}
+std::string PublicKey::to_pem() const {
+  return pem_encode("PUBLIC KEY", impl_->der);
+}
+KeyType PublicKey::type() const {
+  return impl_->type;
+}
+Curve PublicKey::curve() const {
+  return impl_->curve;
+}
+unsigned PublicKey::bits() const {
+  return impl_->bits;
+}
 
 // ---------------------------------------------------------------------------------------------
 // PrivateKey
@@ -204,7 +227,9 @@ Result<PrivateKey> PrivateKey::generate(const KeySpec& spec) {
       if (spec.rsa_bits > kMaxRsaBits) return invalid("rsa: key size too large");
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(spec.rsa_bits));
       break;
-    case KeyType::kEd25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyType::kEd25519:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
   if (raw == nullptr) return ossl::fail("generating key");
   return detail::make_private_key(ossl::Ptr<EVP_PKEY>(raw));
@@ -256,7 +281,11 @@ SecretBytes PrivateKey::to_pem() const {
   return out;
 }
 
-PublicKey PrivateKey::public_key() const { return impl_->public_key; }
-KeyType PrivateKey::type() const { return impl_->public_key.type(); }
+PublicKey PrivateKey::public_key() const {
+  return impl_->public_key;
+}
+KeyType PrivateKey::type() const {
+  return impl_->public_key.type();
+}
 
 }  // namespace mr::crypto

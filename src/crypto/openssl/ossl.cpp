@@ -24,7 +24,9 @@ Error error(std::string_view what, ErrorCode code) {
   return Error{code, std::string(what) + ": " + queue};
 }
 
-void clear_errors() { ERR_clear_error(); }
+void clear_errors() {
+  ERR_clear_error();
+}
 
 Bytes bio_to_bytes(BIO* bio) {
   const char* data = nullptr;

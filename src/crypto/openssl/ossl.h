@@ -14,6 +14,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/encoder.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -29,16 +30,15 @@ namespace mr::ossl {
 template <class T>
 struct Free;  // one specialization per OpenSSL type
 
-#define MR_OSSL_DELETER(T, fn) \
-  template <>                  \
-  struct Free<T> {             \
+#define MR_OSSL_DELETER(T, fn)                      \
+  template <>                                       \
+  struct Free<T> {                                  \
     void operator()(T* p) const noexcept { fn(p); } \
   }
 
-MR_OSSL_DELETER(ASN1_INTEGER, ASN1_INTEGER_free);
+// ASN1_INTEGER, ASN1_OCTET_STRING, ASN1_TIME, ... are all typedefs of ASN1_STRING: one deleter.
+MR_OSSL_DELETER(ASN1_STRING, ASN1_STRING_free);
 MR_OSSL_DELETER(ASN1_OBJECT, ASN1_OBJECT_free);
-MR_OSSL_DELETER(ASN1_OCTET_STRING, ASN1_OCTET_STRING_free);
-MR_OSSL_DELETER(ASN1_TIME, ASN1_TIME_free);
 MR_OSSL_DELETER(BIGNUM, BN_free);
 MR_OSSL_DELETER(BIO, BIO_free_all);
 MR_OSSL_DELETER(BN_CTX, BN_CTX_free);

@@ -63,8 +63,7 @@ Result<Bytes> sign(const PrivateKey& key, ByteSpan data, HashAlg hash) {
   if (EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key.impl().pkey.get()) != 1) {
     return ossl::fail("sign: init");
   }
-  if (key.type() == KeyType::kRsa &&
-      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
+  if (key.type() == KeyType::kRsa && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
     return ossl::fail("sign: padding");
   }
   std::size_t len = 0;
@@ -114,8 +113,7 @@ Status verify(const PublicKey& key, ByteSpan data, ByteSpan signature, HashAlg h
   if (EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key.impl().pkey.get()) != 1) {
     return ossl::fail("verify: init");
   }
-  if (key.type() == KeyType::kRsa &&
-      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
+  if (key.type() == KeyType::kRsa && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
     return ossl::fail("verify: padding");
   }
   if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), ptr(data), data.size()) !=
@@ -138,8 +136,8 @@ Status verify_digest(const PublicKey& key, ByteSpan digest, ByteSpan signature, 
        EVP_PKEY_CTX_set_signature_md(ctx.get(), detail::md_for(hash)) != 1)) {
     return ossl::fail("verify_digest: parameters");
   }
-  if (EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), ptr(digest),
-                      digest.size()) != 1) {
+  if (EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), ptr(digest), digest.size()) !=
+      1) {
     return bad_signature();
   }
   return ok();

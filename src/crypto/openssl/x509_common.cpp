@@ -64,7 +64,8 @@ bool is_printable_char(unsigned char b, bool lenient) {
 }
 
 bool is_ia5(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 void append_utf8(std::string& out, char32_t cp) {
@@ -89,7 +90,8 @@ void append_utf8(std::string& out, char32_t cp) {
 Result<std::string> parse_asn1_string(std::uint8_t tag, ByteSpan value) {
   std::string s = to_string(value);
   switch (tag) {
-    case der::kT61String: return s;
+    case der::kT61String:
+      return s;
     case der::kPrintableString:
       for (unsigned char b : s) {
         if (!is_printable_char(b, true)) return invalid("invalid PrintableString");
@@ -128,7 +130,8 @@ Result<std::string> parse_asn1_string(std::uint8_t tag, ByteSpan value) {
         if (!((b >= '0' && b <= '9') || b == ' ')) return invalid("invalid NumericString");
       }
       return s;
-    default: return invalid("unsupported string type");
+    default:
+      return invalid("unsupported string type");
   }
 }
 
@@ -257,7 +260,8 @@ Result<Bytes> encode_name(const DistinguishedName& name) {
     }
     std::sort(atvs.begin(), atvs.end());
     Bytes set;
-    for (const Bytes& a : atvs) set.insert(set.end(), a.begin(), a.end());
+    for (const Bytes& a : atvs)
+      set.insert(set.end(), a.begin(), a.end());
     der::append_tlv(rdns, der::kSet, set);
   }
   for (const AttributeTypeAndValue& extra : name.extra_names) {
@@ -291,7 +295,8 @@ Result<DistinguishedName> parse_name(ByteSpan der_name) {
       if (!oid) return bad();
       auto text = parse_asn1_string(tag, value);
       if (!text) {
-        return fail(std::move(text.error()).wrap("x509: invalid RDNSequence: invalid attribute value"));
+        return fail(
+            std::move(text.error()).wrap("x509: invalid RDNSequence: invalid attribute value"));
       }
       const auto known = std::find_if(std::begin(kNameAttrs), std::end(kNameAttrs),
                                       [&](const NameAttr& n) { return *oid == n.oid; });
@@ -354,8 +359,8 @@ Result<UnixTime> parse_time(const ASN1_TIME* t) {
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return invalid("x509: malformed validity");
   const long long days = days_from_civil(tm.tm_year + 1900LL, static_cast<unsigned>(tm.tm_mon + 1),
                                          static_cast<unsigned>(tm.tm_mday));
-  return UnixTime(std::chrono::seconds(days * 86400 + tm.tm_hour * 3600LL + tm.tm_min * 60LL +
-                                       tm.tm_sec));
+  return UnixTime(
+      std::chrono::seconds(days * 86400 + tm.tm_hour * 3600LL + tm.tm_min * 60LL + tm.tm_sec));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,13 +369,23 @@ Result<UnixTime> parse_time(const ASN1_TIME* t) {
 Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested) {
   SigAlg def;
   switch (signer.type()) {
-    case KeyType::kRsa: def = {4, EVP_sha256(), false}; break;
-    case KeyType::kEd25519: def = {16, nullptr, false}; break;
+    case KeyType::kRsa:
+      def = {4, EVP_sha256(), false};
+      break;
+    case KeyType::kEd25519:
+      def = {16, nullptr, false};
+      break;
     case KeyType::kEc:
       switch (signer.curve()) {
-        case Curve::kP384: def = {11, EVP_sha384(), false}; break;
-        case Curve::kP521: def = {12, EVP_sha512(), false}; break;
-        default: def = {10, EVP_sha256(), false}; break;
+        case Curve::kP384:
+          def = {11, EVP_sha384(), false};
+          break;
+        case Curve::kP521:
+          def = {12, EVP_sha512(), false};
+          break;
+        default:
+          def = {10, EVP_sha256(), false};
+          break;
       }
       break;
   }
@@ -378,23 +393,45 @@ Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested) {
   KeyType needed;
   SigAlg alg;
   switch (requested) {
-    case 4: alg = {4, EVP_sha256(), false}, needed = KeyType::kRsa; break;
-    case 5: alg = {5, EVP_sha384(), false}, needed = KeyType::kRsa; break;
-    case 6: alg = {6, EVP_sha512(), false}, needed = KeyType::kRsa; break;
-    case 10: alg = {10, EVP_sha256(), false}, needed = KeyType::kEc; break;
-    case 11: alg = {11, EVP_sha384(), false}, needed = KeyType::kEc; break;
-    case 12: alg = {12, EVP_sha512(), false}, needed = KeyType::kEc; break;
-    case 13: alg = {13, EVP_sha256(), true}, needed = KeyType::kRsa; break;
-    case 14: alg = {14, EVP_sha384(), true}, needed = KeyType::kRsa; break;
-    case 15: alg = {15, EVP_sha512(), true}, needed = KeyType::kRsa; break;
-    case 16: alg = {16, nullptr, false}, needed = KeyType::kEd25519; break;
+    case 4:
+      alg = {4, EVP_sha256(), false}, needed = KeyType::kRsa;
+      break;
+    case 5:
+      alg = {5, EVP_sha384(), false}, needed = KeyType::kRsa;
+      break;
+    case 6:
+      alg = {6, EVP_sha512(), false}, needed = KeyType::kRsa;
+      break;
+    case 10:
+      alg = {10, EVP_sha256(), false}, needed = KeyType::kEc;
+      break;
+    case 11:
+      alg = {11, EVP_sha384(), false}, needed = KeyType::kEc;
+      break;
+    case 12:
+      alg = {12, EVP_sha512(), false}, needed = KeyType::kEc;
+      break;
+    case 13:
+      alg = {13, EVP_sha256(), true}, needed = KeyType::kRsa;
+      break;
+    case 14:
+      alg = {14, EVP_sha384(), true}, needed = KeyType::kRsa;
+      break;
+    case 15:
+      alg = {15, EVP_sha512(), true}, needed = KeyType::kRsa;
+      break;
+    case 16:
+      alg = {16, nullptr, false}, needed = KeyType::kEd25519;
+      break;
     case 1:
     case 2:
     case 3:
     case 7:
     case 8:
-    case 9: return invalid("x509: requested SignatureAlgorithm is insecure or unsupported");
-    default: return invalid("x509: unknown SignatureAlgorithm");
+    case 9:
+      return invalid("x509: requested SignatureAlgorithm is insecure or unsupported");
+    default:
+      return invalid("x509: unknown SignatureAlgorithm");
   }
   if (needed != signer.type()) {
     return invalid("x509: requested SignatureAlgorithm does not match private key type");
@@ -449,8 +486,7 @@ Bytes ip_san_bytes(const IpAddress& ip) {
 }
 
 Result<Bytes> encode_sans(const std::vector<std::string>& dns,
-                          const std::vector<std::string>& emails,
-                          const std::vector<IpAddress>& ips,
+                          const std::vector<std::string>& emails, const std::vector<IpAddress>& ips,
                           const std::vector<std::string>& uris) {
   Bytes names;
   for (const auto& n : dns) {
@@ -461,7 +497,8 @@ Result<Bytes> encode_sans(const std::vector<std::string>& dns,
     if (!is_ia5(e)) return invalid("x509: SAN rfc822Name cannot be encoded as an IA5String");
     der::append_tlv(names, der::context(1, false), as_bytes(e));
   }
-  for (const auto& ip : ips) der::append_tlv(names, der::context(7, false), ip_san_bytes(ip));
+  for (const auto& ip : ips)
+    der::append_tlv(names, der::context(7, false), ip_san_bytes(ip));
   for (const auto& u : uris) {
     if (!is_ia5(u)) return invalid("x509: SAN URI cannot be encoded as an IA5String");
     der::append_tlv(names, der::context(6, false), as_bytes(u));
@@ -497,11 +534,13 @@ Result<Sans> parse_sans(ByteSpan value) {
         break;
       case der::context(7, false): {
         auto ip = IpAddress::from_bytes(data);
-        if (!ip) return invalid("x509: cannot parse IP address of length " + std::to_string(data.size()));
+        if (!ip)
+          return invalid("x509: cannot parse IP address of length " + std::to_string(data.size()));
         out.ips.push_back(*ip);
         break;
       }
-      default: break;  // other GeneralName kinds are ignored, as in Go
+      default:
+        break;  // other GeneralName kinds are ignored, as in Go
     }
   }
   return out;
@@ -514,7 +553,8 @@ std::string oid_text(const ASN1_OBJECT* obj) {
   char buf[128];
   const int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
   if (n < 0) return {};
-  if (static_cast<std::size_t>(n) < sizeof buf) return std::string(buf, static_cast<std::size_t>(n));
+  if (static_cast<std::size_t>(n) < sizeof buf)
+    return std::string(buf, static_cast<std::size_t>(n));
   std::string big(static_cast<std::size_t>(n) + 1, '\0');
   OBJ_obj2txt(big.data(), static_cast<int>(big.size()), obj, 1);
   big.resize(static_cast<std::size_t>(n));

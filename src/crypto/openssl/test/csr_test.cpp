@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include "crypto/openssl/impl.h"
+#include "crypto/openssl/test/test_util.h"
+#include "crypto/pem.h"
+#include "crypto/x509.h"
+
+namespace mr::crypto {
+namespace {
+
+DistinguishedName marble_subject() {
+  DistinguishedName dn;
+  dn.common_name = "marble";
+  dn.organization = {"Edgeless"};
+  return dn;
+}
+
+TEST(Csr, RoundTripWithSans) {
+  const std::vector<std::string> dns = {"localhost", "backend.svc"};
+  const std::vector<IpAddress> ips = {*IpAddress::parse("127.0.0.1"), *IpAddress::parse("::1")};
+  for (const PrivateKey* key : {&testing::p384(), &testing::rsa2048(), &testing::ed25519()}) {
+    auto der = create_csr(*key, marble_subject(), dns, ips);
+    ASSERT_TRUE(der) << der.error().message;
+    auto info = parse_csr(*der);
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_EQ(info->subject, marble_subject());
+    EXPECT_EQ(info->dns_names, dns);
+    EXPECT_EQ(info->ip_addresses, ips);
+    EXPECT_TRUE(info->email_addresses.empty());
+    EXPECT_EQ(info->public_key, key->public_key());
+  }
+}
+
+TEST(Csr, WithoutSansHasNoExtensionRequest) {
+  auto der = create_csr(testing::p256(), marble_subject(), {}, {});
+  ASSERT_TRUE(der);
+  const unsigned char* p = der->data();
+  ossl::Ptr<X509_REQ> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der->size())));
+  ASSERT_TRUE(req);
+  EXPECT_EQ(X509_REQ_get_version(req.get()), 0);
+  EXPECT_EQ(X509_REQ_get_attr_count(req.get()), 0);
+  auto info = parse_csr(*der);
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(info->dns_names.empty());
+  EXPECT_TRUE(info->ip_addresses.empty());
+}
+
+TEST(Csr, TamperedCsrIsRefused) {
+  auto der = create_csr(testing::p256(), marble_subject(), {"localhost"}, {});
+  ASSERT_TRUE(der);
+  // Change the CN "marble" → "marbla" inside the signed part.
+  Bytes body = *der;
+  const std::string cn = "marble";
+  auto it = std::search(body.begin(), body.end(), cn.begin(), cn.end());
+  ASSERT_NE(it, body.end());
+  it[5] = 'a';
+  auto r = parse_csr(body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(r.error().message, "signature over CSR is invalid");
+  // Flip a bit in the signature (the last bytes of an ECDSA signature are in s).
+  Bytes sig = *der;
+  sig[sig.size() - 3] ^= 0x01;
+  auto s = parse_csr(sig);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST(Csr, MalformedCsrIsInvalidArgumentWithoutEcho) {
+  auto der = create_csr(testing::p256(), marble_subject(), {}, {});
+  ASSERT_TRUE(der);
+  const Bytes truncated(der->begin(), der->end() - 4);
+  Bytes trailing = *der;
+  trailing.push_back(0);
+  const std::string marker = "SECRETMARKER";
+  const Bytes garbage = concat(testing::hex("308201"), as_bytes(marker));
+  for (const Bytes& input : {truncated, trailing, garbage, Bytes{}}) {
+    auto r = parse_csr(input);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(r.error().message.starts_with("parsing CSR: ")) << r.error().message;
+    EXPECT_EQ(r.error().message.find(marker), std::string::npos);
+  }
+}
+
+TEST(Csr, OpensslCliVerifiesOurCsr) {
+  if (!testing::have_openssl_cli()) GTEST_SKIP() << "openssl CLI not installed";
+  mr::testing::TempDir dir;
+  auto der = create_csr(testing::p384(), marble_subject(), {"localhost"},
+                        {*IpAddress::parse("127.0.0.1")});
+  ASSERT_TRUE(der);
+  testing::write_file(dir / "csr.pem", pem_encode("CERTIFICATE REQUEST", *der));
+  const auto r = testing::run("openssl req -verify -noout -text -in " + (dir / "csr.pem").string());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("verify OK"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("DNS:localhost, IP Address:127.0.0.1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ecdsa-with-SHA384"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace mr::crypto
