@@ -221,8 +221,8 @@ TEST(Check, GenerationSizeRules) {
                 {"invalid secret size for cert-rsa secret rsa: 0 bits is outside the supported range 1024-8192"});
   expect_errors([](json& j) { j["Secrets"]["rsa"] = {{"Type", "cert-rsa"}, {"Size", 16384}}; },
                 {"invalid secret size for cert-rsa secret rsa: 16384 bits is outside the supported range 1024-8192"});
-  expect_errors([](json& j) { j["Secrets"]["upload"]["UserDefined"] = false; },
-                {"secret upload is invalid: unsupported secret of type plain"});
+  expect_errors([](json& j) { j["Secrets"]["p"] = {{"Type", "plain"}}; },
+                {"secret p is invalid: unsupported secret of type plain"});
   // User-defined secrets are not generated, so their sizes are checked at upload time instead.
   json j = base_manifest();
   j["Secrets"]["u"] = {{"Type", "symmetric-key"}, {"UserDefined", true}};
@@ -253,8 +253,7 @@ TEST(Check, ReportsEveryProblemInRuleOrder) {
   CheckReport r = check_json(j);
   EXPECT_THAT(r.errors, ElementsAre("manifest does not contain marble package ghost",
                                     "unknown type: password for secret: private",
-                                    "unknown seal mode: Sometimes",
-                                    "secret private is invalid: unsupported secret of type password"));
+                                    "unknown seal mode: Sometimes"));
 }
 
 }  // namespace

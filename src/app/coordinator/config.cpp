@@ -1,0 +1,189 @@
+#include "app/coordinator/config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "base/strings.h"
+
+namespace mr::app {
+namespace {
+
+struct Setting {
+  const char* env;   // upstream variable
+  const char* flag;  // equivalent flag
+  const char* help;
+};
+
+constexpr Setting kSettings[] = {
+    {"EDG_COORDINATOR_CLIENT_ADDR", "--client-addr", "HTTPS client API address (default :4433)"},
+    {"EDG_COORDINATOR_MESH_ADDR", "--mesh-addr", "gRPC Marble API address (default :2001)"},
+    {"EDG_COORDINATOR_PROMETHEUS_ADDR", "--prometheus-addr", "metrics address (default: off)"},
+    {"EDG_COORDINATOR_DNS_NAMES", "--dns-names", "comma-separated SANs of a new CA (default localhost)"},
+    {"EDG_COORDINATOR_SEAL_DIR", "--seal-dir", "state directory (default <cwd>/marblerun-coordinator-data)"},
+    {"EDG_COORDINATOR_DEV_MODE", "--dev-mode", "1: a failing quote at startup is not fatal"},
+    {"EDG_DEBUG_LOGGING", "--debug", "1: debug log level"},
+    {"EDG_LOG_FORMAT", "--log-format", "json (default) or text"},
+    {"EDG_STARTUP_MANIFEST", "--startup-manifest", "manifest file applied at startup"},
+    {"OE_SIMULATION", "--simulation", "1: simulation mode (no TEE, no attestation)"},
+};
+
+// Upstream variables we accept but that have no effect here; anything else under
+// EDG_COORDINATOR_ is refused as a likely typo.
+const std::set<std::string, std::less<>> kIgnoredVariables = {
+    "EDG_HTTP_ERROR_LOG_LEVEL", "EDG_CWD", "EDG_DISTRIBUTED_COORDINATOR", "EDG_STORE_BACKEND",
+    "EDG_ENTERPRISE_LICENSED_FEATURES", "EDG_K8S_STATE_NAME", "EDG_K8S_SERVICE_NAME", "EDG_K8S_KEK_MAP",
+    "EDG_K8S_NAMESPACE", "EDG_KUBERNETES_SERVICE_HOST", "EDG_KUBERNETES_SERVICE_PORT"};
+
+Result<bool> parse_bool01(std::string_view name, std::string_view v) {
+  if (v == "1") return true;
+  if (v == "0" || v.empty()) return false;
+  return failf(ErrorCode::kInvalidArgument, "{}: expected 0 or 1, got \"{}\"", name, v);
+}
+
+}  // namespace
+
+std::string ListenAddress::to_string() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+Result<ListenAddress> parse_listen_address(std::string_view text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return fail(ErrorCode::kInvalidArgument, "missing port (want host:port)");
+  std::string_view host = text.substr(0, colon);
+  std::string_view port = text.substr(colon + 1);
+  if (host.starts_with('[')) {
+    if (!host.ends_with(']')) return fail(ErrorCode::kInvalidArgument, "unbalanced brackets in address");
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return fail(ErrorCode::kInvalidArgument, "IPv6 addresses need brackets ([::1]:port)");
+  }
+  int p = -1;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535) {
+    return fail(ErrorCode::kInvalidArgument, "port must be a number from 0 to 65535");
+  }
+  return ListenAddress{std::string(host), p};
+}
+
+std::string usage() {
+  std::string out =
+      "Usage: marblerun-coordinator [flags]\n\n"
+      "Each flag has an environment variable; the flag wins.\n\n";
+  for (const Setting& s : kSettings) out += fmt::format("  {:<22} {:<34} {}\n", s.flag, s.env, s.help);
+  out += "  --help                 show this text\n";
+  return out;
+}
+
+Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>& env,
+                                       const std::vector<std::string>& args, const std::string& cwd) {
+  std::vector<std::string> problems;
+  std::map<std::string, std::string, std::less<>> values;  // env name → value
+
+  for (const auto& [name, value] : env) {
+    const bool known = std::any_of(std::begin(kSettings), std::end(kSettings),
+                                   [&](const Setting& s) { return name == s.env; });
+    if (known) {
+      values[name] = value;
+    } else if (name.starts_with("EDG_COORDINATOR_") && !kIgnoredVariables.contains(name)) {
+      problems.push_back(fmt::format("unknown environment variable {}", name));
+    }
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    bool has_value = false;
+    if (const auto eq = flag.find('='); eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_value = true;
+    }
+    const Setting* s = nullptr;
+    for (const Setting& candidate : kSettings) {
+      if (flag == candidate.flag) s = &candidate;
+    }
+    if (!s) {
+      problems.push_back(fmt::format("unknown flag {}", flag));
+      continue;
+    }
+    const bool boolean = flag == "--simulation" || flag == "--dev-mode" || flag == "--debug";
+    if (!has_value) {
+      if (boolean) {
+        value = "1";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        problems.push_back(fmt::format("flag {} needs a value", flag));
+        continue;
+      }
+    }
+    values[s->env] = value;
+  }
+
+  CoordinatorConfig c;
+  auto address = [&](const char* name, ListenAddress& out) {
+    auto it = values.find(name);
+    if (it == values.end()) return;
+    auto a = parse_listen_address(it->second);
+    if (!a) {
+      problems.push_back(fmt::format("{}: {}", name, a.error().message));
+    } else {
+      out = *a;
+    }
+  };
+  auto boolean = [&](const char* name, bool& out) {
+    auto it = values.find(name);
+    if (it == values.end()) return;
+    auto b = parse_bool01(name, it->second);
+    if (!b) {
+      problems.push_back(b.error().message);
+    } else {
+      out = *b;
+    }
+  };
+  address("EDG_COORDINATOR_CLIENT_ADDR", c.client_addr);
+  address("EDG_COORDINATOR_MESH_ADDR", c.mesh_addr);
+  if (auto it = values.find("EDG_COORDINATOR_PROMETHEUS_ADDR"); it != values.end() && !it->second.empty()) {
+    ListenAddress a;
+    address("EDG_COORDINATOR_PROMETHEUS_ADDR", a);
+    c.prometheus_addr = a;
+  }
+  if (auto it = values.find("EDG_COORDINATOR_DNS_NAMES"); it != values.end()) {
+    c.dns_names = split(it->second, ",");
+    for (const auto& n : c.dns_names) {
+      if (n.empty()) problems.emplace_back("EDG_COORDINATOR_DNS_NAMES: empty name in the list");
+    }
+  }
+  const auto cwd_it = env.find("EDG_CWD");
+  const std::string base = cwd_it != env.end() && !cwd_it->second.empty() ? cwd_it->second : cwd;
+  c.seal_dir = base + "/marblerun-coordinator-data";
+  if (auto it = values.find("EDG_COORDINATOR_SEAL_DIR"); it != values.end()) {
+    if (it->second.empty()) {
+      problems.emplace_back("EDG_COORDINATOR_SEAL_DIR: must not be empty");
+    } else {
+      c.seal_dir = it->second;
+    }
+  }
+  boolean("EDG_COORDINATOR_DEV_MODE", c.dev_mode);
+  boolean("OE_SIMULATION", c.simulation);
+  bool debug = false;
+  boolean("EDG_DEBUG_LOGGING", debug);
+  c.log_level = debug ? log::Level::kDebug : log::Level::kInfo;
+  if (auto it = values.find("EDG_LOG_FORMAT"); it != values.end() && !it->second.empty()) {
+    if (it->second == "json") {
+      c.log_format = log::Format::kJson;
+    } else if (it->second == "text") {
+      c.log_format = log::Format::kText;
+    } else {
+      problems.push_back(fmt::format("EDG_LOG_FORMAT: expected json or text, got \"{}\"", it->second));
+    }
+  }
+  if (auto it = values.find("EDG_STARTUP_MANIFEST"); it != values.end()) c.startup_manifest = it->second;
+
+  if (!problems.empty()) return fail(ErrorCode::kInvalidArgument, join(problems, "\n"));
+  return c;
+}
+
+}  // namespace mr::app

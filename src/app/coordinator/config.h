@@ -1,0 +1,50 @@
+#pragma once
+// CoordinatorConfig: everything the Coordinator reads from its environment and command line,
+// parsed once at start (spec 1.2). Environment names are upstream's; every variable has an
+// equivalent flag, and a flag wins over the variable.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "base/result.h"
+
+namespace mr::app {
+
+// ListenAddress is Go's "host:port" form (":4433" = all interfaces; port 0 = ephemeral).
+struct ListenAddress {
+  std::string host;  // "" = all interfaces
+  int port = 0;
+  [[nodiscard]] std::string to_string() const;
+};
+
+// parse_listen_address accepts "host:port", ":port", "[v6]:port". kInvalidArgument otherwise.
+[[nodiscard]] Result<ListenAddress> parse_listen_address(std::string_view text);
+
+struct CoordinatorConfig {
+  ListenAddress client_addr{"", 4433};
+  ListenAddress mesh_addr{"", 2001};
+  std::optional<ListenAddress> prometheus_addr;
+  std::vector<std::string> dns_names{"localhost"};
+  std::string seal_dir;
+  bool simulation = false;  // OE_SIMULATION=1: no TEE, empty quotes, Marble quotes unchecked
+  bool dev_mode = false;
+  log::Level log_level = log::Level::kInfo;
+  log::Format log_format = log::Format::kJson;
+  std::string startup_manifest;  // path; applied before the servers start
+};
+
+// parse_config builds the config from |env| (name → value) and |args| (argv without the program
+// name). Unknown EDG_COORDINATOR_* variables, unknown flags and malformed values are errors;
+// all problems are reported at once, one per line (kInvalidArgument). |cwd| is the default
+// base of the seal directory (EDG_CWD overrides it).
+[[nodiscard]] Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>& env,
+                                                     const std::vector<std::string>& args,
+                                                     const std::string& cwd);
+
+// usage returns the --help text.
+[[nodiscard]] std::string usage();
+
+}  // namespace mr::app
