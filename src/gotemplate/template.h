@@ -31,8 +31,9 @@ namespace mr::gotemplate {
 // "error calling <name>: <message>".
 using Function = std::function<Result<Value>(std::span<const Value> args)>;
 
-// FunctionSpec declares a function's arity (Go checks it at parse time: "wrong number of args
-// for <name>: want N got M"). variadic = at least min_args.
+// FunctionSpec declares a function's arity, checked when the call executes as in Go ("wrong
+// number of args for <name>: want N got M"). variadic = at least min_args. Arguments that are
+// Go's nil interface (a missing map key, a nil element, the nil keyword) arrive as Value().
 struct FunctionSpec {
   Function fn;
   std::size_t min_args = 1;
