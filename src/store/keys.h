@@ -1,0 +1,90 @@
+#pragma once
+// Every key the Coordinator stores, in one place (spec 9.4). Fixed keys are constants; "table"
+// keys are a prefix ending in ':' plus a name, built by the helpers below:
+//
+//   txn.put(store::keys::secret("dbPassword"), value);           // "secret:dbPassword"
+//   for (auto& name : list_names(txn, store::keys::kSecretPrefix)) ...
+//
+// A prefix includes its ':' so that listing "secret:" never matches "secretX" or
+// "previousSecret:". Keys under "meta:" are stored unsealed (seal/ passes them through): they
+// describe how to open the rest of the store.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mr::store::keys {
+
+// --- Fixed keys (sealed) ---
+inline constexpr std::string_view kState = "state";
+inline constexpr std::string_view kCoordinatorRootCert = "certificate:coordinatorRootCert";
+inline constexpr std::string_view kCoordinatorIntermediateCert =
+    "certificate:coordinatorIntermediateCert";
+inline constexpr std::string_view kMarbleRootCert = "certificate:marbleRootCert";
+inline constexpr std::string_view kCoordinatorRootKey = "privateKey:coordinatorRootKey";
+inline constexpr std::string_view kCoordinatorIntermediateKey =
+    "privateKey:coordinatorIntermediateKey";
+inline constexpr std::string_view kRootSecret = "rootSecret";
+inline constexpr std::string_view kPreviousRootSecret = "previousRootSecret";
+inline constexpr std::string_view kManifest = "manifest";
+inline constexpr std::string_view kManifestSignature = "manifestSignature";
+inline constexpr std::string_view kPendingUpdate = "pendingUpdate";
+
+// --- Table prefixes (sealed) ---
+inline constexpr std::string_view kCertificatePrefix = "certificate:";
+inline constexpr std::string_view kPrivateKeyPrefix = "privateKey:";
+inline constexpr std::string_view kPackagePrefix = "package:";
+inline constexpr std::string_view kInfrastructurePrefix = "infrastructure:";
+inline constexpr std::string_view kMarblePrefix = "marble:";
+inline constexpr std::string_view kTlsPrefix = "TLS:";
+inline constexpr std::string_view kSecretPrefix = "secret:";
+inline constexpr std::string_view kPreviousSecretPrefix = "previousSecret:";
+inline constexpr std::string_view kActivationsPrefix = "activations:";
+inline constexpr std::string_view kUpdateLogPrefix = "updateLog:";
+inline constexpr std::string_view kMonotonicCounterPrefix = "monotonicCounter:";
+inline constexpr std::string_view kUserPrefix = "user:";
+
+// --- Unsealed meta records (never encrypted by seal/) ---
+inline constexpr std::string_view kMetaPrefix = "meta:";
+// The data key sealed with the TEE seal key (seal::seal_data_key format).
+inline constexpr std::string_view kMetaSealedDataKey = "meta:sealedDataKey";
+// Recovery data (spec 9.2), stored in clear next to the sealed records.
+inline constexpr std::string_view kMetaRecoveryData = "meta:recoveryData";
+// The seal mode the state was written with ("ProductKey", "UniqueKey").
+inline constexpr std::string_view kMetaSealMode = "meta:sealMode";
+// The store format version (ASCII decimal).
+inline constexpr std::string_view kMetaFormatVersion = "meta:formatVersion";
+// A fixed plaintext sealed under the data key; lets recovery test a candidate key
+// (seal::check_data_key).
+inline constexpr std::string_view kMetaKeyCheck = "meta:keyCheck";
+
+// The sequence number in updateLog keys has this many decimal digits (zero-padded), so that
+// byte-wise key order is numeric order.
+inline constexpr int kUpdateLogDigits = 20;
+
+// certificate / private_key / package / infrastructure / marble / tls / secret /
+// previous_secret / activations / monotonic_counter / user return "<prefix><name>". |name| is
+// used verbatim (it may itself contain ':').
+[[nodiscard]] std::string certificate(std::string_view name);
+[[nodiscard]] std::string private_key(std::string_view name);
+[[nodiscard]] std::string package(std::string_view name);
+[[nodiscard]] std::string infrastructure(std::string_view name);
+[[nodiscard]] std::string marble(std::string_view name);
+[[nodiscard]] std::string tls(std::string_view tag);
+[[nodiscard]] std::string secret(std::string_view name);
+[[nodiscard]] std::string previous_secret(std::string_view name);
+[[nodiscard]] std::string activations(std::string_view marble_type);
+[[nodiscard]] std::string monotonic_counter(std::string_view id);
+[[nodiscard]] std::string user(std::string_view name);
+
+// update_log returns "updateLog:" followed by |sequence| as 20 zero-padded decimal digits
+// (every uint64 fits), e.g. update_log(7) == "updateLog:00000000000000000007".
+[[nodiscard]] std::string update_log(std::uint64_t sequence);
+
+// is_meta reports whether |key| is an unsealed meta record ("meta:" prefix).
+[[nodiscard]] bool is_meta(std::string_view key);
+
+// strip_prefix returns |key| without |prefix|; |key| must start with |prefix| (asserted).
+[[nodiscard]] std::string_view strip_prefix(std::string_view key, std::string_view prefix);
+
+}  // namespace mr::store::keys
