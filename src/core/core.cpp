@@ -61,8 +61,13 @@ Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
     return Error{ErrorCode::kDataLoss, "stored seal mode: " + e.message};
   }));
   const auto kind = seal_key_kind(mode).value_or(seal::KeyKind::kUniqueKey);
-  auto data_key = deps.seal_keys->seal_key(kind).and_then(
-      [&](SecretBytes seal_key) { return seal::unseal_data_key(seal_key.span(), *sealed_key); });
+  // A seal key that cannot be read (bad permissions, wrong size, TEE failure) is an operator
+  // problem: refuse to start rather than silently asking for recovery.
+  MR_ASSIGN_OR_RETURN(SecretBytes seal_key, deps.seal_keys->seal_key(kind).map_error(Wrap("reading the seal key")));
+  auto data_key = seal::unseal_data_key(seal_key.span(), *sealed_key);
+  if (!data_key && data_key.error().code != ErrorCode::kDataLoss) {
+    return fail(data_key.error().wrap("unsealing the data key"));
+  }
   if (!data_key) {
     kLog.warn("cannot unseal the data key of the stored state: entering recovery mode",
               {{"reason", data_key.error().message}});

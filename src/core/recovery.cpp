@@ -157,7 +157,18 @@ Result<RecoverySession::Outcome> RecoverySession::add(SecretBytes secret, Bytes 
   } else if (secret.size() == 16 || secret.size() == kDataKeySize) {
     outcome = add_xor(secret);
   }
-  if (outcome) uploads_.push_back(Upload{std::move(secret), std::move(signature)});
+  if (!outcome) return outcome;
+  uploads_.push_back(Upload{std::move(secret), std::move(signature)});
+  if (outcome->key && hashes_.empty()) {
+    // Without recovery data, uploads that did not form the key are strays: only the ones that
+    // did must be signed by the manifest's recovery keys.
+    std::erase_if(uploads_, [&](const Upload& u) {
+      if (!outcome->new_recovery_data) return &u != &uploads_.back();
+      const std::string h = share_hash(u.secret.span());
+      const auto& members = *outcome->new_recovery_data;
+      return std::find(members.begin(), members.end(), h) == members.end();
+    });
+  }
   return outcome;
 }
 
