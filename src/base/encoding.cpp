@@ -128,9 +128,9 @@ Result<Bytes> base64_decode(std::string_view text, Base64Alphabet alphabet,
       have = 0;
     }
   }
-  if (have == 1) return illegal_at(i >= text.size() ? text.size() - 1 : i);
+  // An incomplete last group is reported at its first character, as Go does (si - j).
+  if (have == 1 || (have > 1 && padded && i >= text.size())) return illegal_at(text.size() - have);
   if (have > 1) {
-    if (padded && i >= text.size()) return illegal_at(text.size());
     quantum <<= 6 * (4 - have);
     out.push_back(static_cast<std::uint8_t>(quantum >> 16));
     if (have == 3) out.push_back(static_cast<std::uint8_t>(quantum >> 8));

@@ -46,7 +46,8 @@ TEST(Base64, SkipsNewlinesLikeGo) {
 }
 
 TEST(Base64, RejectsBadPaddingAndCharacters) {
-  EXPECT_EQ(base64_decode("Zg").error().message, "illegal base64 data at input byte 2");
+  EXPECT_EQ(base64_decode("Zg").error().message, "illegal base64 data at input byte 0");
+  EXPECT_EQ(base64url_decode("AAAAAA").error().message, "illegal base64 data at input byte 4");
   EXPECT_EQ(base64_decode("Z===").error().message, "illegal base64 data at input byte 1");
   EXPECT_EQ(base64_decode("Zg==Zg==").error().message, "illegal base64 data at input byte 4");
   EXPECT_EQ(base64_decode("Zm9v!").error().message, "illegal base64 data at input byte 4");
