@@ -20,7 +20,9 @@ const ReportData kZeroReportData{};
 
 }  // namespace
 
-std::string_view tee_type_name(TeeType t) { return t == TeeType::kTdx ? "TDX" : "SGX"; }
+std::string_view tee_type_name(TeeType t) {
+  return t == TeeType::kTdx ? "TDX" : "SGX";
+}
 
 std::string_view tcb_status_name(TcbStatus s) {
   for (const auto& [status, name] : kStatusNames) {

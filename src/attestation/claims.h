@@ -102,8 +102,8 @@ struct PlatformInfo {
   std::string pce_id;  // upper-case hex, 4 digits
   std::array<std::uint8_t, 16> cpu_svn{};
   std::uint16_t pce_svn = 0;
-  std::uint16_t qe_svn = 0;   // ISVSVN of the quoting enclave's report
-  std::string tcb_date;       // tcbDate of the matched TCB level (RFC 3339), may be empty
+  std::uint16_t qe_svn = 0;  // ISVSVN of the quoting enclave's report
+  std::string tcb_date;      // tcbDate of the matched TCB level (RFC 3339), may be empty
 };
 
 // VerifiedQuote is the result of a successful signature-chain and collateral verification.

@@ -5,12 +5,14 @@ namespace {
 
 std::uint64_t load_le(ByteSpan b, std::size_t off, std::size_t n) {
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(b[off + i]) << (8 * i);
+  for (std::size_t i = 0; i < n; ++i)
+    v |= static_cast<std::uint64_t>(b[off + i]) << (8 * i);
   return v;
 }
 
 void store_le(Bytes& out, std::uint64_t v, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
 }  // namespace

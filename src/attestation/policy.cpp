@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
-#include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "crypto/hash.h"
+#include "gojson/go_json.h"
 
 namespace mr::attestation {
 namespace {
@@ -47,8 +46,7 @@ Status check_tcb_status(TcbVerdict verdict, TcbStatus status,
   return ok();
 }
 
-Status check_advisories(TcbStatus status,
-                        const std::optional<std::vector<std::string>>& advisories,
+Status check_advisories(TcbStatus status, const std::optional<std::vector<std::string>>& advisories,
                         const std::vector<std::string>& accepted) {
   if (status != TcbStatus::kSWHardeningNeeded || accepted.empty()) return ok();
   if (!advisories) return deny("no valid TCB advisory list in report");
@@ -85,8 +83,9 @@ Status check_package(const VerifiedQuote& quote, const PackagePolicy& pkg) {
     return deny("package properties not compliant: SignerID does not match");
   }
   if (pkg.product_id && *pkg.product_id != r.isv_prod_id) {
-    return deny(fmt::format("package properties not compliant: ProductID is {}, package requires {}",
-                            r.isv_prod_id, *pkg.product_id));
+    return deny(
+        fmt::format("package properties not compliant: ProductID is {}, package requires {}",
+                    r.isv_prod_id, *pkg.product_id));
   }
   if (pkg.security_version && r.isv_svn < *pkg.security_version) {
     return deny(fmt::format(
@@ -101,9 +100,9 @@ Result<VerifiedQuote> verify_marble_quote(const QuoteVerifier& verifier, ByteSpa
   MR_ASSIGN_OR_RETURN(VerifiedQuote q, verifier.verify(quote));
   MR_RETURN_IF_ERROR(check_tcb_status(q.verdict(), q.tcb_status, pkg.accepted_tcb_statuses));
   if (q.tcb_status != TcbStatus::kUpToDate) {
-    kLog.warn("accepting quote with non-UpToDate TCB status",
-              {{"tcbStatus", tcb_status_name(q.tcb_status)},
-               {"advisories", join(q.advisory_ids, ",")}});
+    kLog.warn(
+        "accepting quote with non-UpToDate TCB status",
+        {{"tcbStatus", tcb_status_name(q.tcb_status)}, {"advisories", join(q.advisory_ids, ",")}});
   }
   MR_RETURN_IF_ERROR(check_advisories(q.tcb_status, q.advisory_ids, pkg.accepted_advisories));
   MR_RETURN_IF_ERROR(check_report_data(q.report_data(), peer_cert_der));
@@ -113,78 +112,34 @@ Result<VerifiedQuote> verify_marble_quote(const QuoteVerifier& verifier, ByteSpa
 
 namespace {
 
-using nlohmann::json;
-
 tl::unexpected<Error> invalid_config(std::string_view what) {
   return fail(ErrorCode::kInvalidArgument, fmt::format("invalid era config: {}", what));
-}
-
-Result<std::uint64_t> as_uint(const json& v, std::string_view key, std::uint64_t max) {
-  if (!v.is_number_unsigned()) {
-    return invalid_config(fmt::format("{} must be a non-negative integer", key));
-  }
-  const auto n = v.get<std::uint64_t>();
-  if (n > max) return invalid_config(fmt::format("{} is out of range", key));
-  return n;
-}
-
-Result<std::string> as_string(const json& v, std::string_view key) {
-  if (!v.is_string()) return invalid_config(fmt::format("{} must be a string", key));
-  return v.get<std::string>();
-}
-
-Result<std::vector<std::string>> as_string_list(const json& v, std::string_view key) {
-  std::vector<std::string> out;
-  if (!v.is_array()) return invalid_config(fmt::format("{} must be a list of strings", key));
-  for (const json& e : v) {
-    if (!e.is_string()) return invalid_config(fmt::format("{} must be a list of strings", key));
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
-Status apply_era_field(EraConfig& cfg, const std::string& key, const json& v) {
-  if (v.is_null()) return ok();  // Go leaves the field untouched
-  if (equal_fold(key, "SecurityVersion")) {
-    MR_ASSIGN_OR_RETURN(cfg.security_version, as_uint(v, "SecurityVersion", std::numeric_limits<std::uint64_t>::max()));
-  } else if (equal_fold(key, "ProductID")) {
-    MR_ASSIGN_OR_RETURN(std::uint64_t p, as_uint(v, "ProductID", 0xffff));
-    cfg.product_id = static_cast<std::uint16_t>(p);
-  } else if (equal_fold(key, "UniqueID")) {
-    MR_ASSIGN_OR_RETURN(cfg.unique_id, as_string(v, "UniqueID"));
-  } else if (equal_fold(key, "SignerID")) {
-    MR_ASSIGN_OR_RETURN(cfg.signer_id, as_string(v, "SignerID"));
-  } else if (equal_fold(key, "Debug") || equal_fold(key, "InsecureSkipVerify")) {
-    if (!v.is_boolean()) return invalid_config(fmt::format("{} must be a boolean", key));
-    (equal_fold(key, "Debug") ? cfg.debug : cfg.insecure_skip_verify) = v.get<bool>();
-  } else if (equal_fold(key, "AcceptedTCBStatuses")) {
-    MR_ASSIGN_OR_RETURN(cfg.accepted_tcb_statuses, as_string_list(v, "AcceptedTCBStatuses"));
-  } else if (equal_fold(key, "AcceptedAdvisories")) {
-    MR_ASSIGN_OR_RETURN(cfg.accepted_advisories, as_string_list(v, "AcceptedAdvisories"));
-  } else if (equal_fold(key, "Nonce")) {
-    MR_ASSIGN_OR_RETURN(std::string text, as_string(v, "Nonce"));
-    auto nonce = base64_decode(text);
-    if (!nonce) return invalid_config("Nonce is not valid base64");
-    cfg.nonce = std::move(*nonce);
-  }
-  return ok();
 }
 
 }  // namespace
 
 Result<EraConfig> parse_era_config(std::string_view text) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return invalid_config("malformed JSON");
-  if (!doc.is_object()) return invalid_config("not a JSON object");
+  auto doc = gojson::parse(text);
+  if (!doc) return invalid_config(doc.error().message);
   EraConfig cfg;
-  try {
-    // nlohmann keeps only the last of duplicate keys, which is Go's behaviour too.
-    for (auto it = doc.begin(); it != doc.end(); ++it) {
-      MR_RETURN_IF_ERROR(apply_era_field(cfg, it.key(), it.value()));
-    }
-  } catch (const std::exception&) {
-    return invalid_config("unexpected value");
-  }
+  std::uint64_t product_id = 0;
+  gojson::Decoder d;
+  d.object(*doc, "VerifyOptions",
+           {{"SecurityVersion", [&](const gojson::Json& v) { d.uint64(v, cfg.security_version); }},
+            {"UniqueID", [&](const gojson::Json& v) { d.string(v, cfg.unique_id); }},
+            {"SignerID", [&](const gojson::Json& v) { d.string(v, cfg.signer_id); }},
+            {"ProductID",
+             [&](const gojson::Json& v) { d.unsigned_int(v, "uint16", 0xffff, product_id); }},
+            {"Debug", [&](const gojson::Json& v) { d.boolean(v, cfg.debug); }},
+            {"InsecureSkipVerify",
+             [&](const gojson::Json& v) { d.boolean(v, cfg.insecure_skip_verify); }},
+            {"AcceptedTCBStatuses",
+             [&](const gojson::Json& v) { d.string_list(v, cfg.accepted_tcb_statuses); }},
+            {"AcceptedAdvisories",
+             [&](const gojson::Json& v) { d.string_list(v, cfg.accepted_advisories); }},
+            {"Nonce", [&](const gojson::Json& v) { d.bytes(v, cfg.nonce); }}});
+  if (d.failed()) return invalid_config(d.take_error().message);
+  cfg.product_id = static_cast<std::uint16_t>(product_id);
   return cfg;
 }
 
@@ -224,15 +179,16 @@ Status check_coordinator_quote(const VerifiedQuote& quote, ByteSpan root_der, By
     return deny(fmt::format("invalid ProductID: {}, want {}", r.isv_prod_id, cfg.product_id));
   }
   if (r.debug() && !cfg.debug) return deny("debug enclave not allowed");
-  if (!unique_id.empty() && !std::equal(unique_id.begin(), unique_id.end(), r.mr_enclave.begin(),
-                                        r.mr_enclave.end())) {
+  if (!unique_id.empty() &&
+      !std::equal(unique_id.begin(), unique_id.end(), r.mr_enclave.begin(), r.mr_enclave.end())) {
     return deny("invalid UniqueID");
   }
-  if (!signer_id.empty() && !std::equal(signer_id.begin(), signer_id.end(), r.mr_signer.begin(),
-                                        r.mr_signer.end())) {
+  if (!signer_id.empty() &&
+      !std::equal(signer_id.begin(), signer_id.end(), r.mr_signer.begin(), r.mr_signer.end())) {
     return deny("invalid SignerID");
   }
-  MR_RETURN_IF_ERROR(check_tcb_status(quote.verdict(), quote.tcb_status, cfg.accepted_tcb_statuses));
+  MR_RETURN_IF_ERROR(
+      check_tcb_status(quote.verdict(), quote.tcb_status, cfg.accepted_tcb_statuses));
   return check_advisories(quote.tcb_status, quote.advisory_ids, cfg.accepted_advisories);
 }
 

@@ -45,8 +45,9 @@ inline const std::vector<std::string> kDefaultAcceptedTcbStatuses = {"SWHardenin
 // verifier's (verdict, status) pair; |accepted| empty means kDefaultAcceptedTcbStatuses.
 //   kOk + UpToDate                       → ok
 //   kOk + anything but SWHardeningNeeded → "unexpected: got no error, but TCB status is <s>"
-//   kTcbLevelInvalid + UpToDate          → "unexpected: got ErrTCBLevelInvalid, but TCB status is UpToDate"
-//   otherwise                            → ok iff <s> is in |accepted| (exact spelling), else
+//   kTcbLevelInvalid + UpToDate          → "unexpected: got ErrTCBLevelInvalid, but TCB status is
+//   UpToDate" otherwise                            → ok iff <s> is in |accepted| (exact spelling),
+//   else
 //                                          "TCB level invalid: <s>"
 // All refusals are kPermissionDenied.
 [[nodiscard]] Status check_tcb_status(TcbVerdict verdict, TcbStatus status,
@@ -62,7 +63,8 @@ inline const std::vector<std::string> kDefaultAcceptedTcbStatuses = {"SWHardenin
                                       const std::vector<std::string>& accepted);
 
 // check_report_data checks that the first 32 bytes of |report_data| are SHA-256(|cert_der|), the
-// binding of a Marble's quote to its TLS certificate. kPermissionDenied "hash(cert) != report.Data".
+// binding of a Marble's quote to its TLS certificate. kPermissionDenied "hash(cert) !=
+// report.Data".
 [[nodiscard]] Status check_report_data(const ReportData& report_data, ByteSpan cert_der);
 
 // check_package is upstream's PackageProperties.IsCompliant for an SGX quote: Debug must equal the
@@ -96,9 +98,10 @@ struct EraConfig {
   friend bool operator==(const EraConfig&, const EraConfig&) = default;
 };
 
-// parse_era_config decodes era-config JSON with Go's encoding/json rules (case-insensitive keys,
-// unknown keys ignored, last duplicate wins, "Nonce" standard base64). kInvalidArgument "invalid
-// era config: ..." for malformed JSON or a value of the wrong type or range.
+// parse_era_config decodes era-config JSON with Go's encoding/json rules (gojson: case-insensitive
+// keys, unknown keys ignored, last duplicate wins, null leaves a field alone, "Nonce" as base64).
+// kInvalidArgument "invalid era config: <Go's message>" for malformed JSON or a value of the
+// wrong type or range.
 [[nodiscard]] Result<EraConfig> parse_era_config(std::string_view json);
 
 // check_coordinator_quote is the CLI's check of a Coordinator's verified quote (spec 11.3):

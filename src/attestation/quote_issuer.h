@@ -31,6 +31,8 @@ class QuoteIssuer {
 };
 
 // is_no_tee reports whether |e| is the "no TEE" error every issuer uses for simulation mode.
-[[nodiscard]] inline bool is_no_tee(const Error& e) { return e.code == ErrorCode::kUnimplemented; }
+[[nodiscard]] inline bool is_no_tee(const Error& e) {
+  return e.code == ErrorCode::kUnimplemented;
+}
 
 }  // namespace mr::attestation

@@ -78,6 +78,7 @@ class StaticCollateralProvider final : public CollateralProvider {
  public:
   explicit StaticCollateralProvider(Collateral c)
       : collateral_(std::make_shared<const Collateral>(std::move(c))) {}
+  // get returns the fixed collateral whatever |key| asks for (never fails).
   [[nodiscard]] Result<std::shared_ptr<const Collateral>> get(const CollateralKey&) const override {
     return collateral_;
   }
@@ -98,7 +99,7 @@ class StaticCollateralProvider final : public CollateralProvider {
 // exact text of the <key> value (what Intel signed) and the decoded signature.
 // kInvalidArgument if the body is not such an object.
 [[nodiscard]] Result<std::pair<std::string, Bytes>> split_signed_body(std::string_view body,
-                                                                       std::string_view key);
+                                                                      std::string_view key);
 
 // parse_collateral_json parses the single-JSON layout. kInvalidArgument "invalid collateral: ..."
 // naming the missing or malformed field.

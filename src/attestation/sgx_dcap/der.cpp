@@ -38,7 +38,8 @@ Result<DerTlv> DerReader::next() {
     if (n == 0 || n > 4) return malformed("unsupported length");
     if (p + n > data_.size()) return malformed("truncated length");
     len = 0;
-    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | data_[p++];
+    for (std::size_t i = 0; i < n; ++i)
+      len = (len << 8) | data_[p++];
   }
   if (len > data_.size() - p) return malformed("element exceeds its container");
   DerTlv tlv{tag, data_.subspan(p, static_cast<std::size_t>(len))};
@@ -85,10 +86,12 @@ Result<std::uint64_t> der_to_uint(ByteSpan c, std::uint64_t max) {
   if (c.empty()) return malformed("empty integer");
   if (c[0] & 0x80) return malformed("negative integer");
   std::size_t i = 0;
-  while (i + 1 < c.size() && c[i] == 0) ++i;  // leading zero octets
+  while (i + 1 < c.size() && c[i] == 0)
+    ++i;  // leading zero octets
   if (c.size() - i > 8) return malformed("integer out of range");
   std::uint64_t v = 0;
-  for (; i < c.size(); ++i) v = (v << 8) | c[i];
+  for (; i < c.size(); ++i)
+    v = (v << 8) | c[i];
   if (v > max) return malformed("integer out of range");
   return v;
 }
@@ -101,9 +104,11 @@ Bytes der_encode(std::uint8_t tag, ByteSpan contents) {
   } else {
     std::uint8_t tmp[8];
     int k = 0;
-    for (std::size_t m = n; m != 0; m >>= 8) tmp[k++] = static_cast<std::uint8_t>(m & 0xff);
+    for (std::size_t m = n; m != 0; m >>= 8)
+      tmp[k++] = static_cast<std::uint8_t>(m & 0xff);
     out.push_back(static_cast<std::uint8_t>(0x80 | k));
-    while (k > 0) out.push_back(tmp[--k]);
+    while (k > 0)
+      out.push_back(tmp[--k]);
   }
   out.insert(out.end(), contents.begin(), contents.end());
   return out;
@@ -126,7 +131,8 @@ Bytes der_encode_oid(std::string_view dotted) {
   MR_ASSERT(arcs.size() >= 2);
   Bytes contents;
   append_base128(contents, arcs[0] * 40 + arcs[1]);
-  for (std::size_t i = 2; i < arcs.size(); ++i) append_base128(contents, arcs[i]);
+  for (std::size_t i = 2; i < arcs.size(); ++i)
+    append_base128(contents, arcs[i]);
   return der_encode(der::kOid, contents);
 }
 

@@ -38,7 +38,8 @@ Status parse_tcb(ByteSpan seq_contents, PckExtensions& out) {
     if (oid.rfind(prefix, 0) != 0) continue;
     const std::string idx_text = oid.substr(prefix.size());
     if (idx_text.empty() || idx_text.size() > 2 ||
-        !std::all_of(idx_text.begin(), idx_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        !std::all_of(idx_text.begin(), idx_text.end(),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
       continue;
     }
     const int idx = std::stoi(idx_text);
@@ -65,7 +66,8 @@ Status parse_tcb(ByteSpan seq_contents, PckExtensions& out) {
 
 Bytes seq(std::initializer_list<ByteSpan> parts) {
   Bytes body;
-  for (ByteSpan p : parts) body.insert(body.end(), p.begin(), p.end());
+  for (ByteSpan p : parts)
+    body.insert(body.end(), p.begin(), p.end());
   return der_encode(der::kSequence, body);
 }
 
@@ -137,8 +139,8 @@ Bytes encode_pck_extensions(const PckExtensions& ext) {
   add(seq({der_encode_oid(sub_oid("4")), der_encode(der::kOctetString, ext.fmspc)}));
   add(seq({der_encode_oid(sub_oid("5")), der_encode_uint(ext.sgx_type, der::kEnumerated)}));
   if (ext.platform_instance_id) {
-    add(seq({der_encode_oid(sub_oid("6")),
-             der_encode(der::kOctetString, *ext.platform_instance_id)}));
+    add(seq(
+        {der_encode_oid(sub_oid("6")), der_encode(der::kOctetString, *ext.platform_instance_id)}));
   }
   return der_encode(der::kSequence, body);
 }

@@ -4,9 +4,10 @@
 //
 //   SEQUENCE {
 //     { .1 PPID OCTET STRING(16) }
-//     { .2 TCB SEQUENCE { {.2.1..16 comp SVN INTEGER} {.2.17 PCESVN INTEGER} {.2.18 CPUSVN OCTET STRING(16)} } }
-//     { .3 PCE-ID OCTET STRING(2) }  { .4 FMSPC OCTET STRING(6) }  { .5 SGX Type ENUMERATED }
-//     [ { .6 PlatformInstanceID OCTET STRING(16) }  { .7 Configuration SEQUENCE {...} } ]  // platform CA
+//     { .2 TCB SEQUENCE { {.2.1..16 comp SVN INTEGER} {.2.17 PCESVN INTEGER} {.2.18 CPUSVN OCTET
+//     STRING(16)} } } { .3 PCE-ID OCTET STRING(2) }  { .4 FMSPC OCTET STRING(6) }  { .5 SGX Type
+//     ENUMERATED } [ { .6 PlatformInstanceID OCTET STRING(16) }  { .7 Configuration SEQUENCE {...}
+//     } ]  // platform CA
 //   }
 //
 //   MR_ASSIGN_OR_RETURN(PckExtensions ext, parse_pck_extensions(extension_value));
@@ -26,7 +27,7 @@ inline constexpr std::string_view kSgxExtensionOid = "1.2.840.113741.1.13.1";
 
 // PckExtensions holds the values of the SGX extension that verification uses.
 struct PckExtensions {
-  Bytes ppid;                                    // 16 bytes
+  Bytes ppid;                                     // 16 bytes
   std::array<std::uint8_t, 16> tcb_components{};  // SGX TCB component SVNs 1..16
   std::uint16_t pce_svn = 0;
   std::array<std::uint8_t, 16> cpu_svn{};

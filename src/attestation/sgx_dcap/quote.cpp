@@ -34,7 +34,8 @@ class Cursor {
   Result<std::uint64_t> le(std::size_t n, std::string_view what) {
     MR_ASSIGN_OR_RETURN(ByteSpan b, take(n, what));
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(b[i]) << (8 * i);
+    for (std::size_t i = 0; i < n; ++i)
+      v |= static_cast<std::uint64_t>(b[i]) << (8 * i);
     return v;
   }
 
@@ -45,7 +46,8 @@ class Cursor {
 
 std::uint64_t load_le(ByteSpan b, std::size_t off, std::size_t n) {
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(b[off + i]) << (8 * i);
+  for (std::size_t i = 0; i < n; ++i)
+    v |= static_cast<std::uint64_t>(b[off + i]) << (8 * i);
   return v;
 }
 
@@ -63,7 +65,8 @@ void put_at(std::array<std::uint8_t, kSgxReportBodySize>& out, std::size_t off,
 
 void put_le(std::array<std::uint8_t, kSgxReportBodySize>& out, std::size_t off, std::uint64_t v,
             std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  for (std::size_t i = 0; i < n; ++i)
+    out[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
 Result<TdReportBody> parse_td_report(ByteSpan b) {
@@ -81,7 +84,8 @@ Result<TdReportBody> parse_td_report(ByteSpan b) {
   copy_at(b, 184, r.mr_config_id);
   copy_at(b, 232, r.mr_owner);
   copy_at(b, 280, r.mr_owner_config);
-  for (std::size_t i = 0; i < 4; ++i) copy_at(b, 328 + 48 * i, r.rtmr[i]);
+  for (std::size_t i = 0; i < 4; ++i)
+    copy_at(b, 328 + 48 * i, r.rtmr[i]);
   copy_at(b, 520, r.report_data);
   if (b.size() == kTdReport15Size) {
     r.tee_tcb_svn2.emplace();
@@ -180,9 +184,9 @@ Result<ParsedQuote> parse_quote(ByteSpan raw) {
   ByteSpan body;
   if (version <= 4) {
     q.body_type = q.tee_type == TeeType::kSgx ? kBodyTypeSgx : kBodyTypeTd10;
-    MR_ASSIGN_OR_RETURN(body, c.take(q.tee_type == TeeType::kSgx ? kSgxReportBodySize
-                                                                  : kTdReport10Size,
-                                     "report body"));
+    MR_ASSIGN_OR_RETURN(
+        body,
+        c.take(q.tee_type == TeeType::kSgx ? kSgxReportBodySize : kTdReport10Size, "report body"));
   } else {
     MR_ASSIGN_OR_RETURN(std::uint64_t body_type, c.le(2, "body descriptor"));
     MR_ASSIGN_OR_RETURN(std::uint64_t body_size, c.le(4, "body descriptor"));

@@ -95,7 +95,8 @@ constexpr std::string_view kQeIdentityDoc = "QE identity";
 
 Result<std::array<std::uint8_t, 16>> parse_components(const json& list, const Fields& parent,
                                                       std::string_view key) {
-  if (!list.is_array() || list.size() != 16) return parent.bad(fmt::format("{} must list 16 components", key));
+  if (!list.is_array() || list.size() != 16)
+    return parent.bad(fmt::format("{} must list 16 components", key));
   std::array<std::uint8_t, 16> out{};
   for (std::size_t i = 0; i < 16; ++i) {
     if (!list[i].is_object()) return parent.bad(fmt::format("{} entry is not an object", key));
@@ -120,7 +121,8 @@ Result<TcbLevel> parse_tcb_level(const json& j, int version) {
     }
   } else {
     for (std::size_t i = 0; i < 16; ++i) {
-      MR_ASSIGN_OR_RETURN(std::uint64_t svn, tcb.uint(fmt::format("sgxtcbcomp{:02}svn", i + 1), 255));
+      MR_ASSIGN_OR_RETURN(std::uint64_t svn,
+                          tcb.uint(fmt::format("sgxtcbcomp{:02}svn", i + 1), 255));
       level.sgx_components[i] = static_cast<std::uint8_t>(svn);
     }
   }
@@ -136,7 +138,9 @@ Result<TdxModuleIdentity> parse_tdx_module(const json& j, bool with_levels) {
   if (!j.is_object()) return Fields(j, kTcbInfoDoc).bad("TDX module is not an object");
   Fields f(j, kTcbInfoDoc);
   TdxModuleIdentity m;
-  if (with_levels) MR_ASSIGN_OR_RETURN(m.id, f.str("id"));
+  if (with_levels) {
+    MR_ASSIGN_OR_RETURN(m.id, f.str("id"));
+  }
   MR_ASSIGN_OR_RETURN(m.mr_signer, f.hex_bytes("mrsigner"));
   MR_ASSIGN_OR_RETURN(m.attributes, f.hex<8>("attributes"));
   MR_ASSIGN_OR_RETURN(m.attributes_mask, f.hex<8>("attributesMask"));
@@ -162,7 +166,8 @@ Result<TcbInfo> parse_tcb_info_object(const json& doc) {
   TcbInfo info;
   MR_ASSIGN_OR_RETURN(std::uint64_t version, f.uint("version", 100));
   info.version = static_cast<int>(version);
-  if (info.version != 2 && info.version != 3) return f.bad(fmt::format("unsupported version {}", version));
+  if (info.version != 2 && info.version != 3)
+    return f.bad(fmt::format("unsupported version {}", version));
   if (info.version == 3) {
     MR_ASSIGN_OR_RETURN(info.id, f.str("id"));
     if (info.id != "SGX" && info.id != "TDX") return f.bad("unknown id");
@@ -223,7 +228,8 @@ Result<QeIdentity> parse_qe_identity_object(const json& doc) {
     Fields lf(l, kQeIdentityDoc);
     QeTcbLevel level;
     MR_ASSIGN_OR_RETURN(const json* tcb_json, lf.object("tcb"));
-    MR_ASSIGN_OR_RETURN(std::uint64_t svn, Fields(*tcb_json, kQeIdentityDoc).uint("isvsvn", 0xffff));
+    MR_ASSIGN_OR_RETURN(std::uint64_t svn,
+                        Fields(*tcb_json, kQeIdentityDoc).uint("isvsvn", 0xffff));
     level.isv_svn = static_cast<std::uint16_t>(svn);
     MR_ASSIGN_OR_RETURN(level.tcb_date, lf.str("tcbDate"));
     MR_ASSIGN_OR_RETURN(level.status, lf.str("tcbStatus"));

@@ -42,8 +42,8 @@ struct TdxModuleTcbLevel {
 };
 
 struct TdxModuleIdentity {
-  std::string id;  // "TDX_01", ...
-  Bytes mr_signer;                        // 48 bytes
+  std::string id;   // "TDX_01", ...
+  Bytes mr_signer;  // 48 bytes
   std::array<std::uint8_t, 8> attributes{};
   std::array<std::uint8_t, 8> attributes_mask{};
   std::vector<TdxModuleTcbLevel> tcb_levels;
