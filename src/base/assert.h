@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define MR_ASSERT(cond)                                                                  \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
+#define MR_ASSERT(cond)                                                                   \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
       std::fprintf(stderr, "assertion failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                      \
-    }                                                                                    \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)

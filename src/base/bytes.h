@@ -18,7 +18,9 @@ using Bytes = std::vector<std::uint8_t>;
 using ByteSpan = std::span<const std::uint8_t>;
 
 // to_bytes copies the characters of |s| into a byte vector.
-[[nodiscard]] inline Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+[[nodiscard]] inline Bytes to_bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 // as_bytes views the characters of |s| as bytes (no copy).
 [[nodiscard]] inline ByteSpan as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -33,7 +35,8 @@ using ByteSpan = std::span<const std::uint8_t>;
 // secure_wipe overwrites |n| bytes at |p| with zeros in a way the compiler cannot elide.
 void secure_wipe(void* p, std::size_t n) noexcept;
 
-// constant_time_equal compares two buffers without data-dependent early exit (false on size mismatch).
+// constant_time_equal compares two buffers without data-dependent early exit (false on size
+// mismatch).
 [[nodiscard]] bool constant_time_equal(ByteSpan a, ByteSpan b) noexcept;
 
 // SecretBytes owns secret material: move-only, wiped on destruction and overwrite, never printed.

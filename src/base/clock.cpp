@@ -60,14 +60,11 @@ std::string format_rfc3339(UnixTime t) {
 }
 
 Result<UnixTime> parse_rfc3339(std::string_view s) {
-  auto bad = [&] {
-    return fail(ErrorCode::kInvalidArgument, "time is not in RFC 3339 format");
-  };
+  auto bad = [&] { return fail(ErrorCode::kInvalidArgument, "time is not in RFC 3339 format"); };
   int y, mo, d, h, mi, se;
-  if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) ||
-      s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') ||
-      !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
-      !digits(s, 17, 2, se)) {
+  if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) ||
+      s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se)) {
     return bad();
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) return bad();
@@ -75,7 +72,8 @@ Result<UnixTime> parse_rfc3339(std::string_view s) {
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
     const std::size_t start = pos;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])))
+      ++pos;
     if (pos == start) return bad();
   }
   long long offset = 0;

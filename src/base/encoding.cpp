@@ -5,14 +5,17 @@
 namespace mr {
 namespace {
 
-constexpr std::string_view kStd = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::string_view kUrl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kStd =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kUrl =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 using DecodeMap = std::array<std::int8_t, 256>;
 
 constexpr DecodeMap make_decode_map(std::string_view alphabet) {
   DecodeMap m{};
-  for (auto& v : m) v = -1;
+  for (auto& v : m)
+    v = -1;
   for (std::size_t i = 0; i < alphabet.size(); ++i) {
     m[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
   }
@@ -88,8 +91,7 @@ std::string base64_encode(ByteSpan data, Base64Alphabet alphabet, Base64Padding 
   return out;
 }
 
-Result<Bytes> base64_decode(std::string_view text, Base64Alphabet alphabet,
-                            Base64Padding padding) {
+Result<Bytes> base64_decode(std::string_view text, Base64Alphabet alphabet, Base64Padding padding) {
   const DecodeMap& map = alphabet == Base64Alphabet::kStandard ? kStdMap : kUrlMap;
   const bool padded = padding == Base64Padding::kPadded;
   Bytes out;

@@ -20,7 +20,8 @@ std::function<void(std::string_view)> g_capture;  // guarded by g_capture_mu
 
 spdlog::logger& sink() {
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = std::make_shared<spdlog::logger>("mr", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto l =
+        std::make_shared<spdlog::logger>("mr", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     l->set_pattern("%v");
     l->set_level(spdlog::level::trace);
     l->flush_on(spdlog::level::trace);
@@ -31,10 +32,14 @@ spdlog::logger& sink() {
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -56,11 +61,21 @@ std::string json_escape(std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);
@@ -73,10 +88,12 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
-Field::Field(std::string_view key, std::string_view value) : key_(key), value_(json_escape(value)) {}
+Field::Field(std::string_view key, std::string_view value)
+    : key_(key), value_(json_escape(value)) {}
 Field::Field(std::string_view key, bool value) : key_(key), value_(value ? "true" : "false") {}
 Field::Field(std::string_view key, std::int64_t value) : key_(key), value_(std::to_string(value)) {}
-Field::Field(std::string_view key, std::uint64_t value) : key_(key), value_(std::to_string(value)) {}
+Field::Field(std::string_view key, std::uint64_t value)
+    : key_(key), value_(std::to_string(value)) {}
 Field::Field(std::string_view key, double value) : key_(key), value_(fmt::format("{}", value)) {}
 
 void configure(Format format, Level min_level) {
@@ -84,7 +101,9 @@ void configure(Format format, Level min_level) {
   g_level = min_level;
 }
 
-bool enabled(Level level) { return level >= g_level.load(); }
+bool enabled(Level level) {
+  return level >= g_level.load();
+}
 
 void set_capture_for_test(std::function<void(std::string_view)> capture) {
   std::scoped_lock lock(g_capture_mu);
@@ -103,7 +122,8 @@ void Logger::write(Level level, std::string_view msg, Fields fields) const {
     line += '}';
   } else {
     line = fmt::format("{} {:<5} [{}] {}", timestamp(), level_name(level), component_, msg);
-    for (const Field& f : fields) line += fmt::format(" {}={}", f.key(), f.json_value());
+    for (const Field& f : fields)
+      line += fmt::format(" {}={}", f.key(), f.json_value());
   }
   {
     std::scoped_lock lock(g_capture_mu);

@@ -3,7 +3,8 @@
 //
 //   static const mr::log::Logger kLog("core");
 //   kLog.info("state changed", {{"from", 2}, {"to", 3}});
-//   // {"ts":"2026-11-23T17:00:00.123Z","level":"info","component":"core","msg":"state changed","from":2,"to":3}
+//   // {"ts":"2026-11-23T17:00:00.123Z","level":"info","component":"core","msg":"state
+//   changed","from":2,"to":3}
 //
 // Never pass keys, secrets, recovery data or raw request bodies as fields.
 

@@ -20,9 +20,9 @@ enum class ErrorCode : int {
   kOk = 0,
   kCancelled = 1,
   kUnknown = 2,
-  kInvalidArgument = 3,     // the caller's input is malformed, whatever the state
+  kInvalidArgument = 3,  // the caller's input is malformed, whatever the state
   kDeadlineExceeded = 4,
-  kNotFound = 5,            // a named entity does not exist
+  kNotFound = 5,  // a named entity does not exist
   kAlreadyExists = 6,
   kPermissionDenied = 7,    // authenticated but not allowed (or attestation refused)
   kResourceExhausted = 8,   // quotas, size limits
@@ -30,10 +30,10 @@ enum class ErrorCode : int {
   kAborted = 10,            // concurrency conflict; retry the whole operation
   kOutOfRange = 11,
   kUnimplemented = 12,
-  kInternal = 13,           // an invariant broke or a dependency failed unexpectedly
-  kUnavailable = 14,        // transient; retrying may help
-  kDataLoss = 15,           // stored data is corrupt or unrecoverable
-  kUnauthenticated = 16,    // the caller could not be identified
+  kInternal = 13,         // an invariant broke or a dependency failed unexpectedly
+  kUnavailable = 14,      // transient; retrying may help
+  kDataLoss = 15,         // stored data is corrupt or unrecoverable
+  kUnauthenticated = 16,  // the caller could not be identified
 };
 
 // error_code_name returns the gRPC spelling of |code|, e.g. "INVALID_ARGUMENT".
@@ -64,13 +64,17 @@ using Result = tl::expected<T, Error>;
 using Status = Result<void>;
 
 // ok returns a successful Status.
-[[nodiscard]] inline Status ok() { return {}; }
+[[nodiscard]] inline Status ok() {
+  return {};
+}
 
 // fail makes an error value convertible to any Result<T>.
 [[nodiscard]] inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
   return tl::unexpected<Error>(Error{code, std::move(message)});
 }
-[[nodiscard]] inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+[[nodiscard]] inline tl::unexpected<Error> fail(Error e) {
+  return tl::unexpected<Error>(std::move(e));
+}
 
 // failf is fail with an fmt format string.
 template <class... Args>
@@ -91,16 +95,16 @@ struct Wrap {
 #define MR_CONCAT_(a, b) MR_CONCAT_INNER_(a, b)
 
 // MR_RETURN_IF_ERROR(expr): evaluates a Status/Result and returns its error from the caller.
-#define MR_RETURN_IF_ERROR(expr)                                          \
-  do {                                                                    \
-    auto&& mr_status_ = (expr);                                           \
+#define MR_RETURN_IF_ERROR(expr)                                                          \
+  do {                                                                                    \
+    auto&& mr_status_ = (expr);                                                           \
     if (!mr_status_) return ::tl::unexpected<::mr::Error>(std::move(mr_status_).error()); \
   } while (0)
 
 // MR_ASSIGN_OR_RETURN(lhs, expr): lhs = *expr, or returns expr's error from the caller.
 #define MR_ASSIGN_OR_RETURN(lhs, expr) \
   MR_ASSIGN_OR_RETURN_IMPL_(MR_CONCAT_(mr_result_, __LINE__), lhs, expr)
-#define MR_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                                  \
-  auto tmp = (expr);                                                               \
-  if (!tmp) return ::tl::unexpected<::mr::Error>(std::move(tmp).error());          \
+#define MR_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                         \
+  auto tmp = (expr);                                                      \
+  if (!tmp) return ::tl::unexpected<::mr::Error>(std::move(tmp).error()); \
   lhs = std::move(*tmp)

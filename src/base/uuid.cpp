@@ -28,7 +28,8 @@ Result<Uuid> Uuid::parse(std::string_view s) {
   std::array<std::uint8_t, 16> b{};
   auto bad_format = [] { return fail(ErrorCode::kInvalidArgument, "invalid UUID format"); };
   switch (s.size()) {
-    case 36: break;
+    case 36:
+      break;
     case 36 + 9:
       // Google's parser compares the prefix case-insensitively.
       if (!equal_fold(s.substr(0, 9), "urn:uuid:")) {
@@ -49,7 +50,8 @@ Result<Uuid> Uuid::parse(std::string_view s) {
       return failf(ErrorCode::kInvalidArgument, "invalid UUID length: {}", s.size());
   }
   if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return bad_format();
-  static constexpr std::size_t kOffsets[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+  static constexpr std::size_t kOffsets[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                               19, 21, 24, 26, 28, 30, 32, 34};
   for (std::size_t i = 0; i < 16; ++i) {
     if (!hex_pair(s, kOffsets[i], b[i])) return bad_format();
   }
@@ -64,8 +66,8 @@ Uuid Uuid::from_random_bytes(std::array<std::uint8_t, 16> b) {
 
 std::string Uuid::to_string() const {
   const std::string h = hex_encode(bytes_);
-  return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4), h.substr(16, 4),
-                     h.substr(20));
+  return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4),
+                     h.substr(16, 4), h.substr(20));
 }
 
 }  // namespace mr

@@ -1,7 +1,6 @@
 // marblerun: the MarbleRun command-line tool.
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "cli/attestation/attestation_command.h"

@@ -57,11 +57,13 @@ int run_manifest_check(const std::vector<std::string>& files, std::ostream& out)
       continue;
     }
     const manifest::CheckReport report = manifest::validate_all(*m, options);
-    for (const auto& w : report.warnings) out << file << ": warning: " << w << "\n";
+    for (const auto& w : report.warnings)
+      out << file << ": warning: " << w << "\n";
     if (report.ok()) {
       out << "OK: " << file << "\n";
     } else {
-      for (const auto& e : report.errors) out << file << ": " << e << "\n";
+      for (const auto& e : report.errors)
+        out << file << ": " << e << "\n";
       rc = 1;
     }
   }

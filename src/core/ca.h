@@ -19,7 +19,8 @@
 namespace mr::core {
 
 inline constexpr std::string_view kRootCommonName = "MarbleRun Coordinator";
-inline constexpr std::string_view kIntermediateCommonName = "MarbleRun Coordinator - Intermediate CA";
+inline constexpr std::string_view kIntermediateCommonName =
+    "MarbleRun Coordinator - Intermediate CA";
 // kMarbleTypeOid is the extension carrying the Marble type (raw UTF-8 bytes) in leaf certs.
 inline constexpr std::string_view kMarbleTypeOid = "1.3.9903.2.1";
 
@@ -57,11 +58,8 @@ enum class RotationSans { kDnsOnly, kDnsAndNonLoopbackIps };
 // Organization; SANs from the CSR; KeyUsage DigitalSignature|KeyAgreement; EKU server+client;
 // CA=false; the raw Marble type in extension 1.3.9903.2.1; signed by the intermediate key with
 // the Marble root as issuer.
-[[nodiscard]] Result<crypto::Certificate> issue_marble_certificate(const CaSet& ca,
-                                                                  const crypto::CsrInfo& csr,
-                                                                  const Uuid& uuid,
-                                                                  std::string_view marble_type,
-                                                                  const crypto::PublicKey& public_key,
-                                                                  UnixTime now);
+[[nodiscard]] Result<crypto::Certificate> issue_marble_certificate(
+    const CaSet& ca, const crypto::CsrInfo& csr, const Uuid& uuid, std::string_view marble_type,
+    const crypto::PublicKey& public_key, UnixTime now);
 
 }  // namespace mr::core

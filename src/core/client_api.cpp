@@ -4,13 +4,13 @@
 
 #include "base/encoding.h"
 #include "base/log.h"
+#include "core/records.h"
 #include "crypto/cipher.h"
 #include "crypto/hash.h"
 #include "crypto/pem.h"
 #include "manifest/check.h"
 #include "store/keys.h"
 #include "store/records.h"
-#include "core/records.h"
 
 namespace mr::core {
 namespace keys = store::keys;
@@ -24,7 +24,9 @@ Error invalid(std::string_view context, const Error& e) {
 
 }  // namespace
 
-bool is_plain_recovery_secret_size(std::size_t n) { return n == 16 || n == 32 || n == kShamirShareSize; }
+bool is_plain_recovery_secret_size(std::size_t n) {
+  return n == 16 || n == 32 || n == kShamirShareSize;
+}
 
 Result<StatusInfo> ClientApi::status() {
   const SnapshotPtr s = core_.snapshot();
@@ -39,7 +41,8 @@ Result<StatusInfo> ClientApi::status() {
 
 Result<CertQuote> ClientApi::cert_quote(const std::optional<Bytes>& nonce) {
   const SnapshotPtr s = core_.snapshot();
-  if (s->state == State::kUninitialized) return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
+  if (s->state == State::kUninitialized)
+    return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
   CertQuote out{s->ca->intermediate.pem() + s->ca->root.pem(), s->quote};
   if (nonce && !nonce->empty() && !s->simulation) {
     const auto digest = crypto::sha256(concat(s->ca->root.der(), *nonce));
@@ -59,12 +62,14 @@ Result<std::map<std::string, Bytes>> ClientApi::set_manifest(std::string raw) {
   MR_ASSIGN_OR_RETURN(auto guard, core_.lock({State::kRecovery, State::kAcceptingManifest}));
   const Snapshot& current = guard.snapshot();
 
-  MR_ASSIGN_OR_RETURN(manifest::Manifest m, manifest::Manifest::parse(std::move(raw)).map_error([](Error e) {
-    return invalid("unmarshaling manifest", e);
-  }));
-  MR_RETURN_IF_ERROR(manifest::check(m, manifest::CheckOptions{}).first_error().map_error([](Error e) {
-    return invalid("checking manifest", e);
-  }));
+  MR_ASSIGN_OR_RETURN(manifest::Manifest m,
+                      manifest::Manifest::parse(std::move(raw)).map_error([](Error e) {
+                        return invalid("unmarshaling manifest", e);
+                      }));
+  MR_RETURN_IF_ERROR(
+      manifest::check(m, manifest::CheckOptions{}).first_error().map_error([](Error e) {
+        return invalid("checking manifest", e);
+      }));
   MR_ASSIGN_OR_RETURN(auto seal_mode, manifest::parse_seal_mode(m.config.seal_mode));
   MR_RETURN_IF_ERROR(manifest::check_keys_and_certificates(m).first_error());
 
@@ -72,14 +77,16 @@ Result<std::map<std::string, Bytes>> ClientApi::set_manifest(std::string raw) {
   const CaSet& ca = *current.ca;
   const SecretContext ctx{ca, current.root_secret->span(), core_.clock().now()};
   auto gen_error = [](Error e) { return invalid("generating secrets from manifest", e); };
-  MR_ASSIGN_OR_RETURN(SecretMap secrets, generate_secrets(m.secrets, std::nullopt, "", ctx).map_error(gen_error));
+  MR_ASSIGN_OR_RETURN(SecretMap secrets,
+                      generate_secrets(m.secrets, std::nullopt, "", ctx).map_error(gen_error));
   const Uuid placeholder_uuid = Uuid::from_random_bytes([] {
     std::array<std::uint8_t, 16> b{};
     const Bytes r = crypto::random_bytes(16);
     std::copy(r.begin(), r.end(), b.begin());
     return b;
   }());
-  MR_ASSIGN_OR_RETURN(SecretMap placeholders, generate_secrets(m.secrets, placeholder_uuid, "", ctx).map_error(gen_error));
+  MR_ASSIGN_OR_RETURN(SecretMap placeholders,
+                      generate_secrets(m.secrets, placeholder_uuid, "", ctx).map_error(gen_error));
   secrets.merge(placeholders);
   for (const auto& [name, def] : m.secrets) {
     if (def.user_defined) secrets.emplace(name, def);  // the definition, no value yet
@@ -90,13 +97,13 @@ Result<std::map<std::string, Bytes>> ClientApi::set_manifest(std::string raw) {
   for (auto& [name, s] : dry) {
     if (s.user_defined) s.cert_der = s.private_key = s.public_key = Bytes{0x41};
   }
-  MR_RETURN_IF_ERROR(manifest::dry_run_report(m, dry).first_error().map_error([](Error e) {
-    return invalid("running manifest template dry run", e);
-  }));
+  MR_RETURN_IF_ERROR(manifest::dry_run_report(m, dry).first_error().map_error(
+      [](Error e) { return invalid("running manifest template dry run", e); }));
 
   MR_ASSIGN_OR_RETURN(DataKey dk, generate_data_key(m.recovery_keys, m.config.recovery_threshold));
   const auto digest = crypto::sha256(as_bytes(m.raw()));
-  MR_ASSIGN_OR_RETURN(Bytes signature, crypto::sign_digest(ca.root_key, digest, crypto::HashAlg::kSha256));
+  MR_ASSIGN_OR_RETURN(Bytes signature,
+                      crypto::sign_digest(ca.root_key, digest, crypto::HashAlg::kSha256));
 
   std::map<std::string, Bytes> recovery_secrets = dk.encrypted_secrets;
   Core::NewState next{std::move(dk.key), std::move(dk.recovery_data), seal_mode, nullptr};
@@ -116,7 +123,8 @@ Result<std::map<std::string, Bytes>> ClientApi::set_manifest(std::string raw) {
   MR_RETURN_IF_ERROR(core_.replace_state(guard, std::move(next)));
   session_.reset();
   ephemeral_key_.reset();
-  kLog.info("manifest set", {{"fingerprint", hex_encode(digest)}, {"seal_mode", manifest::seal_mode_name(seal_mode)}});
+  kLog.info("manifest set", {{"fingerprint", hex_encode(digest)},
+                             {"seal_mode", manifest::seal_mode_name(seal_mode)}});
   return recovery_secrets;
 }
 
@@ -158,7 +166,8 @@ Result<RecoverResult> ClientApi::recover(SecretBytes secret, Bytes signature) {
       return fail(valid.error());
     }
   }
-  MR_RETURN_IF_ERROR(core_.adopt_recovered(guard, std::move(*outcome.key), std::move(outcome.new_recovery_data)));
+  MR_RETURN_IF_ERROR(
+      core_.adopt_recovered(guard, std::move(*outcome.key), std::move(outcome.new_recovery_data)));
   session_.reset();
   ephemeral_key_.reset();
   return RecoverResult{0};

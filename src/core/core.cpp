@@ -15,15 +15,20 @@ const log::Logger kLog("core");
 constexpr std::string_view kFormatVersion = "1";
 constexpr std::size_t kRootSecretSize = 32;
 
-std::string state_record(State s) { return std::to_string(static_cast<int>(s)); }
+std::string state_record(State s) {
+  return std::to_string(static_cast<int>(s));
+}
 
 }  // namespace
 
 std::optional<seal::KeyKind> seal_key_kind(manifest::SealMode mode) {
   switch (mode) {
-    case manifest::SealMode::kProductKey: return seal::KeyKind::kProductKey;
-    case manifest::SealMode::kUniqueKey: return seal::KeyKind::kUniqueKey;
-    case manifest::SealMode::kDisabled: return std::nullopt;
+    case manifest::SealMode::kProductKey:
+      return seal::KeyKind::kProductKey;
+    case manifest::SealMode::kUniqueKey:
+      return seal::KeyKind::kUniqueKey;
+    case manifest::SealMode::kDisabled:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -31,7 +36,9 @@ std::optional<seal::KeyKind> seal_key_kind(manifest::SealMode mode) {
 Core::Guard::Guard(Core& core, std::unique_lock<std::mutex> lock)
     : core_(&core), lock_(std::move(lock)), snap_(core.snapshot()) {}
 
-Result<std::unique_ptr<store::Transaction>> Core::Guard::begin() { return core_->begin_live(); }
+Result<std::unique_ptr<store::Transaction>> Core::Guard::begin() {
+  return core_->begin_live();
+}
 
 Status Core::Guard::commit(std::unique_ptr<store::Transaction> txn) {
   MR_RETURN_IF_ERROR(txn->commit());
@@ -41,7 +48,8 @@ Status Core::Guard::commit(std::unique_ptr<store::Transaction> txn) {
 }
 
 Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
-  MR_ASSERT(deps.clock && deps.persistent && deps.volatile_store && deps.seal_keys && deps.quote_issuer);
+  MR_ASSERT(deps.clock && deps.persistent && deps.volatile_store && deps.seal_keys &&
+            deps.quote_issuer);
   std::unique_ptr<Core> core(new Core(deps, std::move(config)));
   std::scoped_lock lock(core->mu_);
 
@@ -57,13 +65,15 @@ Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
     MR_ASSIGN_OR_RETURN(core->stored_recovery_data_, decode_recovery_data(*recovery_data));
   }
   MR_ASSIGN_OR_RETURN(auto mode_name, store::get_string(*raw, keys::kMetaSealMode));
-  MR_ASSIGN_OR_RETURN(auto mode, manifest::parse_seal_mode(mode_name.value_or("")).map_error([](Error e) {
-    return Error{ErrorCode::kDataLoss, "stored seal mode: " + e.message};
-  }));
+  MR_ASSIGN_OR_RETURN(auto mode,
+                      manifest::parse_seal_mode(mode_name.value_or("")).map_error([](Error e) {
+                        return Error{ErrorCode::kDataLoss, "stored seal mode: " + e.message};
+                      }));
   const auto kind = seal_key_kind(mode).value_or(seal::KeyKind::kUniqueKey);
   // A seal key that cannot be read (bad permissions, wrong size, TEE failure) is an operator
   // problem: refuse to start rather than silently asking for recovery.
-  MR_ASSIGN_OR_RETURN(SecretBytes seal_key, deps.seal_keys->seal_key(kind).map_error(Wrap("reading the seal key")));
+  MR_ASSIGN_OR_RETURN(SecretBytes seal_key,
+                      deps.seal_keys->seal_key(kind).map_error(Wrap("reading the seal key")));
   auto data_key = seal::unseal_data_key(seal_key.span(), *sealed_key);
   if (!data_key && data_key.error().code != ErrorCode::kDataLoss) {
     return fail(data_key.error().wrap("unsealing the data key"));
@@ -121,9 +131,11 @@ Status Core::quote_root(Snapshot& s) const {
   }
   s.quote.clear();
   s.simulation = true;
-  kLog.warn("SIMULATION MODE: no TEE quote for this Coordinator; its quote is empty and Marble quotes are NOT "
-            "verified. Never use this mode in production.",
-            {{"reason", q.error().message}});
+  kLog.warn(
+      "SIMULATION MODE: no TEE quote for this Coordinator; its quote is empty and Marble quotes "
+      "are NOT "
+      "verified. Never use this mode in production.",
+      {{"reason", q.error().message}});
   return ok();
 }
 
@@ -186,13 +198,16 @@ Status Core::replace_state(Guard& guard, NewState s) {
     stored_recovery_data_ = std::move(s.recovery_data);
   } else {
     MR_ASSIGN_OR_RETURN(SecretBytes seal_key, deps_.seal_keys->seal_key(*kind));
-    MR_ASSIGN_OR_RETURN(Bytes sealed_key, seal::seal_data_key(seal_key.span(), s.data_key.span(), *kind));
+    MR_ASSIGN_OR_RETURN(Bytes sealed_key,
+                        seal::seal_data_key(seal_key.span(), s.data_key.span(), *kind));
     MR_ASSIGN_OR_RETURN(auto raw, deps_.persistent->begin());
     MR_RETURN_IF_ERROR(raw->erase_prefix(""));
     MR_RETURN_IF_ERROR(raw->put(keys::kMetaFormatVersion, as_bytes(kFormatVersion)));
     MR_RETURN_IF_ERROR(raw->put(keys::kMetaSealedDataKey, sealed_key));
-    MR_RETURN_IF_ERROR(store::put_string(*raw, keys::kMetaSealMode, manifest::seal_mode_name(s.seal_mode)));
-    MR_RETURN_IF_ERROR(store::put_string(*raw, keys::kMetaRecoveryData, encode_recovery_data(s.recovery_data)));
+    MR_RETURN_IF_ERROR(
+        store::put_string(*raw, keys::kMetaSealMode, manifest::seal_mode_name(s.seal_mode)));
+    MR_RETURN_IF_ERROR(
+        store::put_string(*raw, keys::kMetaRecoveryData, encode_recovery_data(s.recovery_data)));
     seal::SealedTransaction txn(std::move(raw), s.data_key.clone());
     MR_RETURN_IF_ERROR(seal::write_key_check(txn));
     MR_RETURN_IF_ERROR(s.write_records(txn));
@@ -216,7 +231,8 @@ Result<Snapshot> Core::sealed_state(ByteSpan data_key) {
   return load_snapshot(txn);
 }
 
-Status Core::adopt_recovered(Guard& guard, SecretBytes data_key, std::optional<RecoveryData> new_recovery_data) {
+Status Core::adopt_recovered(Guard& guard, SecretBytes data_key,
+                             std::optional<RecoveryData> new_recovery_data) {
   MR_ASSERT(guard.core_ == this);
   MR_ASSIGN_OR_RETURN(Snapshot recovered, sealed_state(data_key.span()));
   manifest::SealMode mode = manifest::SealMode::kProductKey;
@@ -227,14 +243,16 @@ Status Core::adopt_recovered(Guard& guard, SecretBytes data_key, std::optional<R
   MR_ASSIGN_OR_RETURN(auto raw, deps_.persistent->begin());
   auto seal_key = deps_.seal_keys->seal_key(kind);
   if (seal_key) {
-    MR_ASSIGN_OR_RETURN(Bytes sealed_key, seal::seal_data_key(seal_key->span(), data_key.span(), kind));
+    MR_ASSIGN_OR_RETURN(Bytes sealed_key,
+                        seal::seal_data_key(seal_key->span(), data_key.span(), kind));
     MR_RETURN_IF_ERROR(raw->put(keys::kMetaSealedDataKey, sealed_key));
   } else {
     kLog.error("cannot reseal the recovered data key; the next start will need recovery again",
                {{"reason", seal_key.error().message}});
   }
   if (new_recovery_data) {
-    MR_RETURN_IF_ERROR(store::put_string(*raw, keys::kMetaRecoveryData, encode_recovery_data(*new_recovery_data)));
+    MR_RETURN_IF_ERROR(
+        store::put_string(*raw, keys::kMetaRecoveryData, encode_recovery_data(*new_recovery_data)));
     stored_recovery_data_ = std::move(*new_recovery_data);
   }
   MR_RETURN_IF_ERROR(raw->commit());

@@ -41,7 +41,7 @@ struct CoreConfig {
 // CoreDeps are borrowed; they must outlive the Core.
 struct CoreDeps {
   const Clock* clock = nullptr;
-  store::Store* persistent = nullptr;  // the durable store (SQLite in production)
+  store::Store* persistent = nullptr;      // the durable store (SQLite in production)
   store::Store* volatile_store = nullptr;  // an in-memory store for state that is not persisted
   seal::SealKeyProvider* seal_keys = nullptr;
   attestation::QuoteIssuer* quote_issuer = nullptr;

@@ -10,12 +10,17 @@ using gojson::Json;
 
 namespace {
 
-Json bytes_or_null(const Bytes& b) { return b.empty() ? Json(nullptr) : Json(base64_encode(b)); }
+Json bytes_or_null(const Bytes& b) {
+  return b.empty() ? Json(nullptr) : Json(base64_encode(b));
+}
 
-Json strings_or_null(const std::vector<std::string>& v) { return v.empty() ? Json(nullptr) : Json(v); }
+Json strings_or_null(const std::vector<std::string>& v) {
+  return v.empty() ? Json(nullptr) : Json(v);
+}
 
 template <class T>
-Result<T> decode_with(std::string_view text, const std::function<void(gojson::Decoder&, const Json&, T&)>& fn) {
+Result<T> decode_with(std::string_view text,
+                      const std::function<void(gojson::Decoder&, const Json&, T&)>& fn) {
   auto j = gojson::parse(text);
   if (!j) return fail(ErrorCode::kDataLoss, "corrupt record: " + j.error().message);
   gojson::Decoder d;
@@ -41,8 +46,10 @@ std::string encode_secret(const manifest::Secret& s) {
 }
 
 Result<manifest::Secret> decode_secret(std::string_view json) {
-  return decode_with<manifest::Secret>(
-      json, [](gojson::Decoder& d, const Json& j, manifest::Secret& s) { manifest::decode_secret(d, j, s); });
+  return decode_with<manifest::Secret>(json,
+                                       [](gojson::Decoder& d, const Json& j, manifest::Secret& s) {
+                                         manifest::decode_secret(d, j, s);
+                                       });
 }
 
 std::string encode_package(const manifest::PackageProperties& p) {

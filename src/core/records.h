@@ -9,7 +9,8 @@
 
 namespace mr::core {
 
-// encode_secret renders {"Type","Size","Shared","UserDefined","Cert","ValidFor","Private","Public"}.
+// encode_secret renders
+// {"Type","Size","Shared","UserDefined","Cert","ValidFor","Private","Public"}.
 [[nodiscard]] std::string encode_secret(const manifest::Secret& s);
 // decode_secret parses encode_secret's output (and upstream's). kDataLoss when malformed.
 [[nodiscard]] Result<manifest::Secret> decode_secret(std::string_view json);

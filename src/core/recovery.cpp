@@ -14,11 +14,14 @@
 namespace mr::core {
 namespace {
 
-std::string share_hash(ByteSpan share) { return hex_encode(crypto::sha256(share)); }
+std::string share_hash(ByteSpan share) {
+  return hex_encode(crypto::sha256(share));
+}
 
 void xor_into(SecretBytes& acc, ByteSpan b) {
   if (acc.empty()) acc = SecretBytes(b.size());
-  for (std::size_t i = 0; i < b.size() && i < acc.size(); ++i) acc.data()[i] ^= b[i];
+  for (std::size_t i = 0; i < b.size() && i < acc.size(); ++i)
+    acc.data()[i] ^= b[i];
 }
 
 }  // namespace
@@ -28,7 +31,8 @@ std::string encode_recovery_data(const RecoveryData& data) {
   gojson::Json j = gojson::Json::object();
   std::vector<std::string> sorted = data;
   std::sort(sorted.begin(), sorted.end());
-  for (const auto& h : sorted) j[h] = true;
+  for (const auto& h : sorted)
+    j[h] = true;
   return j.dump();
 }
 
@@ -37,17 +41,21 @@ Result<RecoveryData> decode_recovery_data(std::string_view text) {
   RecoveryData out;
   if (j.is_null()) return out;
   if (!j.is_object()) return fail(ErrorCode::kDataLoss, "recovery data is not a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) out.push_back(it.key());
+  for (auto it = j.begin(); it != j.end(); ++it)
+    out.push_back(it.key());
   return out;
 }
 
-Result<DataKey> generate_data_key(const manifest::NameMap<std::string>& recovery_keys, std::uint64_t threshold) {
+Result<DataKey> generate_data_key(const manifest::NameMap<std::string>& recovery_keys,
+                                  std::uint64_t threshold) {
   std::vector<std::pair<std::string, crypto::PublicKey>> keys;
   for (const auto& [name, pem] : recovery_keys) {
-    MR_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::from_pem(pem).map_error(
-                                      [&](Error e) { return std::move(e).wrap(fmt::format("recovery key {}", name)); }));
+    MR_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::from_pem(pem).map_error([&](Error e) {
+      return std::move(e).wrap(fmt::format("recovery key {}", name));
+    }));
     if (key.type() != crypto::KeyType::kRsa) {
-      return failf(ErrorCode::kInvalidArgument, "recovery key {}: unsupported type of public key", name);
+      return failf(ErrorCode::kInvalidArgument, "recovery key {}: unsupported type of public key",
+                   name);
     }
     keys.emplace_back(name, std::move(key));
   }
@@ -63,7 +71,9 @@ Result<DataKey> generate_data_key(const manifest::NameMap<std::string>& recovery
       xor_into(out.key, shares.back().span());
     }
   } else {
-    if (threshold > 1) return fail(ErrorCode::kInvalidArgument, "recovery threshold exceeds the number of recovery keys");
+    if (threshold > 1)
+      return fail(ErrorCode::kInvalidArgument,
+                  "recovery threshold exceeds the number of recovery keys");
     out.key = crypto::random_secret(kDataKeySize);
     if (n == 1) shares.push_back(out.key.clone());
   }
@@ -96,7 +106,8 @@ Result<std::size_t> RecoverySession::take_share(const SecretBytes& secret) {
   return fail(ErrorCode::kInvalidArgument, "uploaded an invalid or already used secret");
 }
 
-Result<RecoverySession::Outcome> RecoverySession::add_without_data(const SecretBytes& secret, const KeyTester& opens) {
+Result<RecoverySession::Outcome> RecoverySession::add_without_data(const SecretBytes& secret,
+                                                                   const KeyTester& opens) {
   if (secret.size() != 16 && secret.size() != kDataKeySize) {
     return fail(ErrorCode::kInvalidArgument, "invalid secret length");
   }
@@ -125,7 +136,8 @@ Result<RecoverySession::Outcome> RecoverySession::add_without_data(const SecretB
   return Outcome{1, std::nullopt, std::nullopt};
 }
 
-Result<RecoverySession::Outcome> RecoverySession::add_shamir(const SecretBytes& secret, const KeyTester& opens) {
+Result<RecoverySession::Outcome> RecoverySession::add_shamir(const SecretBytes& secret,
+                                                             const KeyTester& opens) {
   MR_ASSIGN_OR_RETURN(std::size_t remaining, take_share(secret));
   if (accepted_.size() >= 2) {
     auto combined = shamir::combine(accepted_);
@@ -133,7 +145,8 @@ Result<RecoverySession::Outcome> RecoverySession::add_shamir(const SecretBytes& 
   }
   if (remaining == 0) {
     reset();
-    return fail(ErrorCode::kPermissionDenied, "the uploaded recovery secrets do not decrypt the sealed state");
+    return fail(ErrorCode::kPermissionDenied,
+                "the uploaded recovery secrets do not decrypt the sealed state");
   }
   return Outcome{remaining, std::nullopt, std::nullopt};
 }
@@ -148,7 +161,8 @@ Result<RecoverySession::Outcome> RecoverySession::add_xor(const SecretBytes& sec
   return Outcome{0, xor_key_.clone(), std::nullopt};
 }
 
-Result<RecoverySession::Outcome> RecoverySession::add(SecretBytes secret, Bytes signature, const KeyTester& opens) {
+Result<RecoverySession::Outcome> RecoverySession::add(SecretBytes secret, Bytes signature,
+                                                      const KeyTester& opens) {
   Result<Outcome> outcome = fail(ErrorCode::kInvalidArgument, "invalid secret length");
   if (hashes_.empty()) {
     outcome = add_without_data(secret, opens);
@@ -181,27 +195,32 @@ Status RecoverySession::validate_signatures(const manifest::Manifest& recovered)
     keys.emplace_back(name, std::move(key));
   }
   auto verifies = [](const crypto::PublicKey& key, const Upload& u) {
-    return static_cast<bool>(crypto::verify(key, u.secret.span(), u.signature, crypto::HashAlg::kSha256));
+    return static_cast<bool>(
+        crypto::verify(key, u.secret.span(), u.signature, crypto::HashAlg::kSha256));
   };
   const std::uint64_t threshold = recovered.config.recovery_threshold;
   if (threshold == 0 || threshold == keys.size()) {
     if (uploads.size() != keys.size()) {
-      return failf(ErrorCode::kPermissionDenied,
-                   "recovery keys in manifest do not match the keys used for recovery: expected {}, got {}",
-                   keys.size(), uploads.size());
+      return failf(
+          ErrorCode::kPermissionDenied,
+          "recovery keys in manifest do not match the keys used for recovery: expected {}, got {}",
+          keys.size(), uploads.size());
     }
     for (const auto& [name, key] : keys) {
-      const bool matched = std::any_of(uploads.begin(), uploads.end(), [&](const Upload& u) { return verifies(key, u); });
+      const bool matched = std::any_of(uploads.begin(), uploads.end(),
+                                       [&](const Upload& u) { return verifies(key, u); });
       if (!matched) {
-        return failf(ErrorCode::kPermissionDenied, "no matching recovery key found for recovery public key \"{}\"", name);
+        return failf(ErrorCode::kPermissionDenied,
+                     "no matching recovery key found for recovery public key \"{}\"", name);
       }
     }
     return ok();
   }
   if (uploads.size() != threshold) {
-    return failf(ErrorCode::kPermissionDenied,
-                 "recovery keys in manifest do not match the keys used for recovery: expected {}, got {}", threshold,
-                 uploads.size());
+    return failf(
+        ErrorCode::kPermissionDenied,
+        "recovery keys in manifest do not match the keys used for recovery: expected {}, got {}",
+        threshold, uploads.size());
   }
   std::vector<bool> key_used(keys.size(), false);
   for (const Upload& u : uploads) {
@@ -209,7 +228,9 @@ Status RecoverySession::validate_signatures(const manifest::Manifest& recovered)
     for (std::size_t k = 0; k < keys.size() && !matched; ++k) {
       if (!key_used[k] && verifies(keys[k].second, u)) key_used[k] = matched = true;
     }
-    if (!matched) return fail(ErrorCode::kPermissionDenied, "no matching recovery public key found for recovery key");
+    if (!matched)
+      return fail(ErrorCode::kPermissionDenied,
+                  "no matching recovery public key found for recovery key");
   }
   return ok();
 }

@@ -2,7 +2,8 @@
 // Recovery keys (spec 9.2) and the recovery protocol (spec 9.5).
 //
 //   // SetManifest: a fresh data key, split for the manifest's recovery keys.
-//   MR_ASSIGN_OR_RETURN(DataKey k, generate_data_key(m.recovery_keys, m.config.recovery_threshold));
+//   MR_ASSIGN_OR_RETURN(DataKey k, generate_data_key(m.recovery_keys,
+//   m.config.recovery_threshold));
 //   // Recovery mode: one upload after another.
 //   RecoverySession session(stored_recovery_data);
 //   MR_ASSIGN_OR_RETURN(auto outcome, session.add(std::move(secret), signature, opens_state));
@@ -89,7 +90,7 @@ class RecoverySession {
   std::vector<bool> used_;             // parallel to hashes_
   std::vector<SecretBytes> accepted_;  // shares accepted in this session
   SecretBytes xor_key_;
-  std::vector<Upload> uploads_;        // (secret, signature) pairs for validate_signatures
+  std::vector<Upload> uploads_;  // (secret, signature) pairs for validate_signatures
 };
 
 // Limit on uploads without recovery data: the subset search is exponential.

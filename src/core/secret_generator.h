@@ -21,8 +21,8 @@ namespace mr::core {
 using SecretMap = manifest::NameMap<manifest::Secret>;
 
 struct SecretContext {
-  const CaSet& ca;          // certificates are issued by the Marble root / intermediate key
-  ByteSpan root_secret;     // IKM for per-Marble symmetric keys
+  const CaSet& ca;       // certificates are issued by the Marble root / intermediate key
+  ByteSpan root_secret;  // IKM for per-Marble symmetric keys
   UnixTime now;
 };
 
@@ -47,6 +47,7 @@ struct SecretContext {
 // salt = canonical UUID ‖ secret name, info = marble name, L = bytes).
 [[nodiscard]] Result<SecretBytes> derive_marble_key(ByteSpan root_secret, const Uuid& uuid,
                                                     std::string_view secret_name,
-                                                    std::string_view marble_name, std::size_t bytes);
+                                                    std::string_view marble_name,
+                                                    std::size_t bytes);
 
 }  // namespace mr::core

@@ -32,11 +32,14 @@ std::uint8_t inv(std::uint8_t a) {
   return result;
 }
 
-std::uint8_t div(std::uint8_t a, std::uint8_t b) { return mul(a, inv(b)); }
+std::uint8_t div(std::uint8_t a, std::uint8_t b) {
+  return mul(a, inv(b));
+}
 
 std::uint8_t evaluate(const std::vector<std::uint8_t>& coeffs, std::uint8_t x) {
   std::uint8_t y = 0;
-  for (auto it = coeffs.rbegin(); it != coeffs.rend(); ++it) y = static_cast<std::uint8_t>(mul(y, x) ^ *it);
+  for (auto it = coeffs.rbegin(); it != coeffs.rend(); ++it)
+    y = static_cast<std::uint8_t>(mul(y, x) ^ *it);
   return y;
 }
 
@@ -45,7 +48,8 @@ std::uint8_t evaluate(const std::vector<std::uint8_t>& coeffs, std::uint8_t x) {
 Result<std::vector<SecretBytes>> split(ByteSpan secret, std::size_t parts, std::size_t threshold) {
   if (secret.empty()) return fail(ErrorCode::kInvalidArgument, "cannot split an empty secret");
   if (threshold < 2 || parts < threshold || parts > 255) {
-    return fail(ErrorCode::kInvalidArgument, "invalid shamir parameters: need 2 <= threshold <= parts <= 255");
+    return fail(ErrorCode::kInvalidArgument,
+                "invalid shamir parameters: need 2 <= threshold <= parts <= 255");
   }
   // Distinct non-zero x-coordinates from a random permutation of 1..255.
   std::array<std::uint8_t, 255> xs;
@@ -66,19 +70,22 @@ Result<std::vector<SecretBytes>> split(ByteSpan secret, std::size_t parts, std::
     const SecretBytes random = crypto::random_secret(threshold - 1);
     coeffs[0] = secret[i];
     std::copy(random.span().begin(), random.span().end(), coeffs.begin() + 1);
-    for (std::size_t p = 0; p < parts; ++p) shares[p].data()[i] = evaluate(coeffs, xs[p]);
+    for (std::size_t p = 0; p < parts; ++p)
+      shares[p].data()[i] = evaluate(coeffs, xs[p]);
   }
   secure_wipe(coeffs.data(), coeffs.size());
   return shares;
 }
 
 Result<SecretBytes> combine(const std::vector<SecretBytes>& shares) {
-  if (shares.size() < 2) return fail(ErrorCode::kInvalidArgument, "at least two shares are required");
+  if (shares.size() < 2)
+    return fail(ErrorCode::kInvalidArgument, "at least two shares are required");
   const std::size_t len = shares.front().size();
   if (len < 2) return fail(ErrorCode::kInvalidArgument, "shares are too short");
   std::vector<std::uint8_t> xs;
   for (const auto& s : shares) {
-    if (s.size() != len) return fail(ErrorCode::kInvalidArgument, "all shares must be the same length");
+    if (s.size() != len)
+      return fail(ErrorCode::kInvalidArgument, "all shares must be the same length");
     const std::uint8_t x = s.data()[len - 1];
     if (std::find(xs.begin(), xs.end(), x) != xs.end()) {
       return fail(ErrorCode::kInvalidArgument, "duplicate share detected");

@@ -11,7 +11,8 @@ namespace mr::core::shamir {
 
 // split divides |secret| into |parts| shares, any |threshold| of which recover it.
 // kInvalidArgument unless 2 <= threshold <= parts <= 255 and the secret is non-empty.
-[[nodiscard]] Result<std::vector<SecretBytes>> split(ByteSpan secret, std::size_t parts, std::size_t threshold);
+[[nodiscard]] Result<std::vector<SecretBytes>> split(ByteSpan secret, std::size_t parts,
+                                                     std::size_t threshold);
 
 // combine recovers the secret from at least |threshold| distinct shares (Lagrange interpolation
 // at 0). With fewer (or wrong) shares it returns some other value: callers must test the result.

@@ -19,8 +19,9 @@ Result<Bytes> required(store::ReadTransaction& txn, std::string_view key) {
 
 Result<crypto::Certificate> read_cert(store::ReadTransaction& txn, std::string_view key) {
   MR_ASSIGN_OR_RETURN(Bytes der, required(txn, key));
-  return crypto::Certificate::from_der(der).map_error(
-      [&](Error e) { return Error{ErrorCode::kDataLoss, fmt::format("state record {}: {}", key, e.message)}; });
+  return crypto::Certificate::from_der(der).map_error([&](Error e) {
+    return Error{ErrorCode::kDataLoss, fmt::format("state record {}: {}", key, e.message)};
+  });
 }
 
 Result<crypto::PrivateKey> read_key(store::ReadTransaction& txn, std::string_view key) {
@@ -62,12 +63,14 @@ Result<Snapshot> load_snapshot(store::ReadTransaction& txn) {
   MR_ASSIGN_OR_RETURN(auto marble_root, read_cert(txn, keys::kMarbleRootCert));
   MR_ASSIGN_OR_RETURN(auto root_key, read_key(txn, keys::kCoordinatorRootKey));
   MR_ASSIGN_OR_RETURN(auto inter_key, read_key(txn, keys::kCoordinatorIntermediateKey));
-  s.ca = CaSet{std::move(root), std::move(root_key), std::move(inter), std::move(inter_key), std::move(marble_root)};
+  s.ca = CaSet{std::move(root), std::move(root_key), std::move(inter), std::move(inter_key),
+               std::move(marble_root)};
 
   MR_ASSIGN_OR_RETURN(Bytes root_secret, required(txn, keys::kRootSecret));
   s.root_secret = std::make_shared<const SecretBytes>(std::move(root_secret));
   MR_ASSIGN_OR_RETURN(auto prev, txn.get(keys::kPreviousRootSecret));
-  s.previous_root_secret = prev ? std::make_shared<const SecretBytes>(std::move(*prev)) : s.root_secret;
+  s.previous_root_secret =
+      prev ? std::make_shared<const SecretBytes>(std::move(*prev)) : s.root_secret;
 
   MR_ASSIGN_OR_RETURN(auto raw, store::get_string(txn, keys::kManifest));
   if (raw) {
@@ -97,7 +100,8 @@ Status write_ca(store::Transaction& txn, const CaSet& ca) {
   MR_RETURN_IF_ERROR(txn.put(keys::kCoordinatorIntermediateCert, ca.intermediate.der()));
   MR_RETURN_IF_ERROR(txn.put(keys::kMarbleRootCert, ca.marble_root.der()));
   MR_RETURN_IF_ERROR(txn.put(keys::kCoordinatorRootKey, ca.root_key.to_pkcs8_der().span()));
-  MR_RETURN_IF_ERROR(txn.put(keys::kCoordinatorIntermediateKey, ca.intermediate_key.to_pkcs8_der().span()));
+  MR_RETURN_IF_ERROR(
+      txn.put(keys::kCoordinatorIntermediateKey, ca.intermediate_key.to_pkcs8_der().span()));
   return ok();
 }
 

@@ -29,8 +29,8 @@ struct Snapshot {
   SecretMap secrets;           // shared values, user-defined values, private placeholders
   SecretMap previous_secrets;  // the previous generation (spec 7.6)
   std::map<std::string, manifest::ParameterTemplates, std::less<>> templates;  // per Marble type
-  Bytes quote;                 // the Coordinator's quote over the root certificate; empty = none
-  bool simulation = false;     // no TEE: quotes are empty and Marble quotes are not checked
+  Bytes quote;              // the Coordinator's quote over the root certificate; empty = none
+  bool simulation = false;  // no TEE: quotes are empty and Marble quotes are not checked
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
@@ -41,6 +41,7 @@ using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 // write_ca / write_secrets store the corresponding records into |txn|.
 [[nodiscard]] Status write_ca(store::Transaction& txn, const CaSet& ca);
-[[nodiscard]] Status write_secrets(store::Transaction& txn, std::string_view prefix, const SecretMap& secrets);
+[[nodiscard]] Status write_secrets(store::Transaction& txn, std::string_view prefix,
+                                   const SecretMap& secrets);
 
 }  // namespace mr::core

@@ -16,11 +16,15 @@ enum class State : int {
 [[nodiscard]] constexpr std::string_view state_message(State s) {
   switch (s) {
     case State::kRecovery:
-      return "Coordinator is in recovery mode. Either upload a key to unseal the saved state, or set a new "
+      return "Coordinator is in recovery mode. Either upload a key to unseal the saved state, or "
+             "set a new "
              "manifest. For more information on how to proceed, consult the documentation.";
-    case State::kAcceptingManifest: return "Coordinator is ready to accept a manifest.";
-    case State::kAcceptingMarbles: return "Coordinator is running correctly and ready to accept marbles.";
-    case State::kUninitialized: break;
+    case State::kAcceptingManifest:
+      return "Coordinator is ready to accept a manifest.";
+    case State::kAcceptingMarbles:
+      return "Coordinator is running correctly and ready to accept marbles.";
+    case State::kUninitialized:
+      break;
   }
   return "";
 }

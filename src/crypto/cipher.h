@@ -21,10 +21,12 @@ inline constexpr std::size_t kGcmTagSize = 16;
                                                ByteSpan ciphertext_and_tag);
 // aes_gcm_seal_random_nonce returns nonce ‖ ciphertext ‖ tag with a fresh random nonce
 // (EGo's ecrypto.Encrypt layout).
-[[nodiscard]] Result<Bytes> aes_gcm_seal_random_nonce(ByteSpan key, ByteSpan aad, ByteSpan plaintext);
+[[nodiscard]] Result<Bytes> aes_gcm_seal_random_nonce(ByteSpan key, ByteSpan aad,
+                                                      ByteSpan plaintext);
 // aes_gcm_open_with_nonce opens nonce ‖ ciphertext ‖ tag. kDataLoss on any mismatch or if the
 // input is shorter than nonce + tag.
-[[nodiscard]] Result<SecretBytes> aes_gcm_open_with_nonce(ByteSpan key, ByteSpan aad, ByteSpan sealed);
+[[nodiscard]] Result<SecretBytes> aes_gcm_open_with_nonce(ByteSpan key, ByteSpan aad,
+                                                          ByteSpan sealed);
 
 // rsa_oaep_encrypt encrypts with RSA-OAEP, SHA-256 for both OAEP and MGF1, empty label.
 // kInvalidArgument if |key| is not RSA or |plaintext| is too long for it.
@@ -35,7 +37,8 @@ inline constexpr std::size_t kGcmTagSize = 16;
 
 // sign signs |data|: ECDSA returns an ASN.1 DER signature over hash(data); RSA uses PKCS#1 v1.5
 // with |hash|; Ed25519 signs |data| directly (|hash| ignored).
-[[nodiscard]] Result<Bytes> sign(const PrivateKey& key, ByteSpan data, HashAlg hash = HashAlg::kSha256);
+[[nodiscard]] Result<Bytes> sign(const PrivateKey& key, ByteSpan data,
+                                 HashAlg hash = HashAlg::kSha256);
 // sign_digest signs a precomputed digest: ECDSA (like Go's ecdsa.SignASN1, any digest length) or
 // RSA PKCS#1 v1.5 with |hash| naming the digest's algorithm. kInvalidArgument for Ed25519.
 [[nodiscard]] Result<Bytes> sign_digest(const PrivateKey& key, ByteSpan digest,

@@ -48,7 +48,9 @@ class PublicKey {
   [[nodiscard]] Curve curve() const;
   // bits is the modulus size for RSA and the field size for EC (255 for Ed25519).
   [[nodiscard]] unsigned bits() const;
-  friend bool operator==(const PublicKey& a, const PublicKey& b) { return a.to_der() == b.to_der(); }
+  friend bool operator==(const PublicKey& a, const PublicKey& b) {
+    return a.to_der() == b.to_der();
+  }
 
   explicit PublicKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   [[nodiscard]] const Impl& impl() const { return *impl_; }

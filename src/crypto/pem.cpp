@@ -13,7 +13,8 @@ constexpr std::string_view kDashes = "-----";
 // Returns the line starting at |pos| (without the newline) and advances |pos| past it.
 std::string_view next_line(std::string_view s, std::size_t& pos) {
   const std::size_t nl = s.find('\n', pos);
-  std::string_view line = s.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+  std::string_view line =
+      s.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
   pos = nl == std::string_view::npos ? s.size() : nl + 1;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
@@ -23,7 +24,8 @@ std::string_view next_line(std::string_view s, std::size_t& pos) {
 std::optional<PemBlock> decode_at(std::string_view text, std::size_t start, std::size_t& end) {
   std::size_t pos = start;
   std::string_view header = trim_space(next_line(text, pos));
-  if (header.size() < kBegin.size() + kDashes.size() || !header.ends_with(kDashes)) return std::nullopt;
+  if (header.size() < kBegin.size() + kDashes.size() || !header.ends_with(kDashes))
+    return std::nullopt;
   std::string type(header.substr(kBegin.size(), header.size() - kBegin.size() - kDashes.size()));
   std::string body;
   bool headers_possible = true;
@@ -82,7 +84,8 @@ std::optional<PemBlock> pem_decode_first(std::string_view text, std::string_view
 std::vector<PemBlock> pem_decode_all(std::string_view text) {
   std::vector<PemBlock> out;
   std::string_view rest = text;
-  while (auto block = pem_decode_first(rest, &rest)) out.push_back(std::move(*block));
+  while (auto block = pem_decode_first(rest, &rest))
+    out.push_back(std::move(*block));
   return out;
 }
 

@@ -95,18 +95,18 @@ struct IpNet {
 // where MarbleRun depends on them (optional vectors: nullopt = unset, {} = explicitly empty).
 struct CertTemplate {
   DistinguishedName subject;
-  Bytes serial_number;                  // big-endian, non-negative; empty = random in [0, 2^128)
-  std::optional<UnixTime> not_before;   // nullopt = now is not assumed: create_certificate fails
+  Bytes serial_number;                 // big-endian, non-negative; empty = random in [0, 2^128)
+  std::optional<UnixTime> not_before;  // nullopt = now is not assumed: create_certificate fails
   std::optional<UnixTime> not_after;
-  unsigned key_usage = 0;               // 0 = extension omitted
+  unsigned key_usage = 0;  // 0 = extension omitted
   std::optional<std::vector<ExtKeyUsage>> ext_key_usage;
   std::vector<Oid> unknown_ext_key_usage;
   bool basic_constraints_valid = false;
   bool is_ca = false;
-  int max_path_len = 0;                 // Go semantics: with max_path_len_zero=false, 0 = unset
+  int max_path_len = 0;  // Go semantics: with max_path_len_zero=false, 0 = unset
   bool max_path_len_zero = false;
-  Bytes subject_key_id;                 // empty + is_ca = derived from the public key (as Go)
-  Bytes authority_key_id;               // used unless the parent (not self-issued) has an SKI
+  Bytes subject_key_id;    // empty + is_ca = derived from the public key (as Go)
+  Bytes authority_key_id;  // used unless the parent (not self-issued) has an SKI
   std::vector<std::string> ocsp_server, issuing_certificate_url, crl_distribution_points;
   std::optional<std::vector<std::string>> dns_names;
   std::vector<std::string> email_addresses;
@@ -119,7 +119,7 @@ struct CertTemplate {
       permitted_uri_domains, excluded_uri_domains;
   std::vector<Oid> policy_identifiers;
   std::vector<Extension> extra_extensions;  // added last; same OID as a built-in one replaces it
-  int signature_algorithm = 0;             // Go x509.SignatureAlgorithm; 0 = the signer's default
+  int signature_algorithm = 0;              // Go x509.SignatureAlgorithm; 0 = the signer's default
 
   friend bool operator==(const CertTemplate&, const CertTemplate&) = default;
 };
@@ -207,7 +207,8 @@ struct CsrInfo {
 // verify_chain checks that |leaf| chains to one of |roots| through |intermediates| at time |at|,
 // and that the leaf allows |usage| (Go's x509.Verify with KeyUsages = {usage}).
 // kPermissionDenied with the reason when it does not.
-[[nodiscard]] Status verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
+[[nodiscard]] Status verify_chain(const Certificate& leaf,
+                                  const std::vector<Certificate>& intermediates,
                                   const std::vector<Certificate>& roots, UnixTime at,
                                   ExtKeyUsage usage = ExtKeyUsage::kServerAuth);
 

@@ -7,11 +7,16 @@ namespace mr::crypto {
 
 Curve curve_for_bits(unsigned bits) {
   switch (bits) {
-    case 224: return Curve::kP224;
-    case 256: return Curve::kP256;
-    case 384: return Curve::kP384;
-    case 521: return Curve::kP521;
-    default: return Curve::kNone;
+    case 224:
+      return Curve::kP224;
+    case 256:
+      return Curve::kP256;
+    case 384:
+      return Curve::kP384;
+    case 521:
+      return Curve::kP521;
+    default:
+      return Curve::kNone;
   }
 }
 
@@ -24,7 +29,8 @@ bool DistinguishedName::empty() const {
 std::string DistinguishedName::to_string() const {
   std::vector<std::string> parts;
   auto add = [&](const char* key, const std::vector<std::string>& values) {
-    for (const auto& v : values) parts.push_back(fmt::format("{}={}", key, v));
+    for (const auto& v : values)
+      parts.push_back(fmt::format("{}={}", key, v));
   };
   // Go's pkix.Name.String(): the RDN sequence (C, ST, L, STREET, POSTALCODE, O, OU, CN,
   // SERIALNUMBER, extra names) printed in reverse, as RFC 2253 prescribes.

@@ -18,7 +18,8 @@ Result<Json> parse_impl(std::string_view text) {
     // byte offset and the category.
     std::string_view what = e.what();
     std::string reason = "syntax error";
-    if (what.find("invalid UTF-8") != std::string_view::npos || what.find("ill-formed UTF-8") != std::string_view::npos) {
+    if (what.find("invalid UTF-8") != std::string_view::npos ||
+        what.find("ill-formed UTF-8") != std::string_view::npos) {
       reason = "invalid UTF-8";
     } else if (what.find("unexpected end of input") != std::string_view::npos) {
       reason = "unexpected end of JSON input";
@@ -42,15 +43,22 @@ Result<Json> parse(std::string_view text) {
 
 std::string_view kind_name(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "bool";
-    case Json::value_t::string: return "string";
-    case Json::value_t::array: return "array";
-    case Json::value_t::object: return "object";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "bool";
+    case Json::value_t::string:
+      return "string";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::object:
+      return "object";
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return "number";
-    default: return "value";
+    case Json::value_t::number_float:
+      return "number";
+    default:
+      return "value";
   }
 }
 
@@ -151,7 +159,8 @@ void Decoder::array(const Json& v, std::string_view go_type,
     type_error(v, go_type);
     return;
   }
-  for (std::size_t i = 0; i < v.size(); ++i) decode_element(i, v[i]);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    decode_element(i, v[i]);
 }
 
 void Decoder::boolean(const Json& v, bool& out) {

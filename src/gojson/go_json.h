@@ -7,7 +7,8 @@
 //   - integers reject fractions, exponents, signs and overflow; []byte takes base64 or an
 //     array of numbers;
 //   - the first type error is reported (decoding continues, as Go does), e.g.
-//     "json: cannot unmarshal string into Go struct field Marble.Marbles.web.MaxActivations of type uint".
+//     "json: cannot unmarshal string into Go struct field Marble.Marbles.web.MaxActivations of type
+//     uint".
 //
 //   gojson::Decoder d;
 //   d.object(json, "PackageProperties", {
@@ -15,12 +16,11 @@
 //       {"ProductID", [&](const Json& v) { d.optional_uint(v, "uint64", pkg.product_id); }}});
 //   if (d.failed()) return fail(d.take_error());
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -57,7 +57,8 @@ class Value {
   // make_bytes builds a byte string of Go type |type_name| ("[]uint8" for a plain slice).
   [[nodiscard]] static Value make_bytes(std::string type_name, Bytes data);
   [[nodiscard]] static Value make_list(List items, std::string type_name = "[]interface {}");
-  [[nodiscard]] static Value make_map(Map entries, std::string type_name = "map[string]interface {}");
+  [[nodiscard]] static Value make_map(Map entries,
+                                      std::string type_name = "map[string]interface {}");
   [[nodiscard]] static Value make_struct(std::string type_name, Fields fields);
 
   [[nodiscard]] Kind kind() const { return kind_; }
@@ -65,15 +66,15 @@ class Value {
   // type_name is Go's name for the dynamic type ("string", "int", "manifest.Secret", ...).
   [[nodiscard]] const std::string& type_name() const;
 
-  [[nodiscard]] bool as_bool() const;               // kBool only
-  [[nodiscard]] std::int64_t as_int() const;        // kInt only
-  [[nodiscard]] std::uint64_t as_uint() const;      // kUint only
-  [[nodiscard]] double as_float() const;            // kFloat only
+  [[nodiscard]] bool as_bool() const;                  // kBool only
+  [[nodiscard]] std::int64_t as_int() const;           // kInt only
+  [[nodiscard]] std::uint64_t as_uint() const;         // kUint only
+  [[nodiscard]] double as_float() const;               // kFloat only
   [[nodiscard]] const std::string& as_string() const;  // kString only
-  [[nodiscard]] const Bytes& as_bytes() const;      // kBytes only
-  [[nodiscard]] const List& as_list() const;        // kList only
-  [[nodiscard]] const Map& as_map() const;          // kMap only
-  [[nodiscard]] const Fields& as_fields() const;    // kStruct only
+  [[nodiscard]] const Bytes& as_bytes() const;         // kBytes only
+  [[nodiscard]] const List& as_list() const;           // kList only
+  [[nodiscard]] const Map& as_map() const;             // kMap only
+  [[nodiscard]] const Fields& as_fields() const;       // kStruct only
   // field returns a struct field by exact name, or nullptr.
   [[nodiscard]] const Value* field(std::string_view name) const;
 

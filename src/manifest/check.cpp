@@ -28,7 +28,8 @@ void check_marbles(const Manifest& m, CheckReport& r) {
   for (const auto& [name, marble] : m.marbles) {
     auto pkg_it = m.packages.find(marble.package);
     if (pkg_it == m.packages.end()) {
-      add_unique(r.errors, fmt::format("manifest does not contain marble package {}", marble.package));
+      add_unique(r.errors,
+                 fmt::format("manifest does not contain marble package {}", marble.package));
     } else {
       const PackageProperties& pkg = pkg_it->second;
       auto& sink = pkg.debug ? r.warnings : r.errors;
@@ -40,10 +41,12 @@ void check_marbles(const Manifest& m, CheckReport& r) {
         }
       } else {
         if (pkg.signer_id.empty()) {
-          add_unique(sink, fmt::format("manifest misses value for SignerID in package {}", marble.package));
+          add_unique(sink, fmt::format("manifest misses value for SignerID in package {}",
+                                       marble.package));
         }
         if (!pkg.product_id) {
-          add_unique(sink, fmt::format("manifest misses value for ProductID in package {}", marble.package));
+          add_unique(sink, fmt::format("manifest misses value for ProductID in package {}",
+                                       marble.package));
         }
         if (!pkg.security_version) {
           add_unique(sink, fmt::format("manifest misses value for SecurityVersion in package {}",
@@ -52,7 +55,8 @@ void check_marbles(const Manifest& m, CheckReport& r) {
       }
     }
     for (const auto& tag : marble.tls) {
-      if (!m.tls.contains(tag)) add_unique(r.errors, fmt::format("manifest misses TLS entry for {}", tag));
+      if (!m.tls.contains(tag))
+        add_unique(r.errors, fmt::format("manifest misses TLS entry for {}", tag));
     }
   }
 }
@@ -65,20 +69,24 @@ void check_tls(const Manifest& m, CheckReport& r) {
       }
       if (!in.cert.empty()) {
         if (!m.secrets.contains(in.cert)) {
-          add_unique(r.errors, fmt::format("TLS.Incoming.{} references undefined secret {}", tag, in.cert));
+          add_unique(r.errors,
+                     fmt::format("TLS.Incoming.{} references undefined secret {}", tag, in.cert));
         }
         if (!in.disable_client_auth) {
-          add_unique(r.errors, fmt::format("TLS.Incoming.{} defines Cert but does not disable client "
-                                           "authentication",
-                                           tag));
+          add_unique(r.errors,
+                     fmt::format("TLS.Incoming.{} defines Cert but does not disable client "
+                                 "authentication",
+                                 tag));
         }
       } else if (in.disable_client_auth) {
         add_unique(r.errors, fmt::format("TLS.Incoming.{} disables client authentication", tag));
       }
     }
     for (const auto& out : entry.outgoing) {
-      if (out.addr.empty()) add_unique(r.errors, fmt::format("manifest misses Addr in TLS.Outgoing.{}", tag));
-      if (out.port.empty()) add_unique(r.errors, fmt::format("manifest misses Port in TLS.Outgoing.{}", tag));
+      if (out.addr.empty())
+        add_unique(r.errors, fmt::format("manifest misses Addr in TLS.Outgoing.{}", tag));
+      if (out.port.empty())
+        add_unique(r.errors, fmt::format("manifest misses Port in TLS.Outgoing.{}", tag));
     }
   }
 }
@@ -94,7 +102,8 @@ void check_users(const Manifest& m, CheckReport& r) {
     }
     for (const auto& role : user.roles) {
       if (!m.roles.contains(role)) {
-        r.errors.push_back(fmt::format("manifest specifies role {} for user {}, but role does not exist", role, name));
+        r.errors.push_back(fmt::format(
+            "manifest specifies role {} for user {}, but role does not exist", role, name));
       }
     }
   }
@@ -110,12 +119,14 @@ void check_roles(const Manifest& m, CheckReport& r) {
     if (role.resource_type == kResourcePackages) {
       for (const auto& res : role.resource_names) {
         if (!m.packages.contains(res)) {
-          r.errors.push_back(fmt::format("role {}: resource {} of type Packages is not defined in manifest", name, res));
+          r.errors.push_back(fmt::format(
+              "role {}: resource {} of type Packages is not defined in manifest", name, res));
         }
       }
       for (const auto& action : role.actions) {
         if (ascii_lower(action) != kActionUpdateSecurityVersion) {
-          r.errors.push_back(fmt::format("unknown action: {} for type Packages in role: {}", action, name));
+          r.errors.push_back(
+              fmt::format("unknown action: {} for type Packages in role: {}", action, name));
         }
       }
     } else if (role.resource_type == kResourceSecrets) {
@@ -127,37 +138,44 @@ void check_roles(const Manifest& m, CheckReport& r) {
         } else if (a == kActionWriteSecret) {
           writes = true;
         } else {
-          r.errors.push_back(fmt::format("unknown action: {} for type Secrets in role: {}", action, name));
+          r.errors.push_back(
+              fmt::format("unknown action: {} for type Secrets in role: {}", action, name));
         }
       }
       for (const auto& res : role.resource_names) {
         auto it = m.secrets.find(res);
         if (it == m.secrets.end()) {
-          r.errors.push_back(fmt::format("role {}: resource {} of type Secrets is not defined in manifest", name, res));
+          r.errors.push_back(fmt::format(
+              "role {}: resource {} of type Secrets is not defined in manifest", name, res));
           continue;
         }
         if (writes && !it->second.user_defined) {
-          r.errors.push_back(fmt::format("manifest specifies write permission for role {} and secret {}, "
-                                         "but secret is not user-defined",
-                                         name, res));
+          r.errors.push_back(
+              fmt::format("manifest specifies write permission for role {} and secret {}, "
+                          "but secret is not user-defined",
+                          name, res));
         }
         if (reads && !it->second.shared && !it->second.user_defined) {
-          r.errors.push_back(fmt::format("manifest specifies read permission for role {} and "
-                                         "per-marble-unique secret {}",
-                                         name, res));
+          r.errors.push_back(
+              fmt::format("manifest specifies read permission for role {} and "
+                          "per-marble-unique secret {}",
+                          name, res));
         }
       }
     } else if (role.resource_type == kResourceManifest) {
       if (!role.resource_names.empty()) {
-        r.errors.push_back(fmt::format("role {}: resource names are not allowed for type Manifest", name));
+        r.errors.push_back(
+            fmt::format("role {}: resource names are not allowed for type Manifest", name));
       }
       for (const auto& action : role.actions) {
         if (ascii_lower(action) != kActionUpdateManifest) {
-          r.errors.push_back(fmt::format("unknown action: {} for type Manifest in role: {}", action, name));
+          r.errors.push_back(
+              fmt::format("unknown action: {} for type Manifest in role: {}", action, name));
         }
       }
     } else {
-      r.errors.push_back(fmt::format("unrecognized resource type: {} for role: {}", role_struct(role), name));
+      r.errors.push_back(
+          fmt::format("unrecognized resource type: {} for role: {}", role_struct(role), name));
     }
   }
 }
@@ -169,9 +187,10 @@ void check_secrets(const Manifest& m, CheckReport& r) {
       continue;
     }
     if (is_cert_type(s.type) && s.cert.not_after && s.valid_for != 0) {
-      r.errors.push_back(fmt::format("ambiguous certificate validity duration for secret: {}, both "
-                                     "NotAfter and ValidFor are specified",
-                                     name));
+      r.errors.push_back(
+          fmt::format("ambiguous certificate validity duration for secret: {}, both "
+                      "NotAfter and ValidFor are specified",
+                      name));
     }
   }
 }
@@ -182,23 +201,27 @@ void check_update_threshold(const Manifest& m, CheckReport& r) {
     for (const auto& role_name : user.roles) {
       auto it = m.roles.find(role_name);
       if (it != m.roles.end() && it->second.resource_type == kResourceManifest &&
-          !it->second.actions.empty() && ascii_lower(it->second.actions.front()) == kActionUpdateManifest) {
+          !it->second.actions.empty() &&
+          ascii_lower(it->second.actions.front()) == kActionUpdateManifest) {
         ++updaters;
         break;
       }
     }
   }
   if (updaters < m.config.update_threshold) {
-    r.errors.push_back(fmt::format("not enough users with manifest update permissions ({}) to meet "
-                                   "the threshold of {}",
-                                   updaters, m.config.update_threshold));
+    r.errors.push_back(
+        fmt::format("not enough users with manifest update permissions ({}) to meet "
+                    "the threshold of {}",
+                    updaters, m.config.update_threshold));
   }
 }
 
 void check_config(const Manifest& m, const CheckOptions& options, CheckReport& r) {
-  if (auto mode = parse_seal_mode(m.config.seal_mode); !mode) r.errors.push_back(mode.error().message);
+  if (auto mode = parse_seal_mode(m.config.seal_mode); !mode)
+    r.errors.push_back(mode.error().message);
   for (const auto& gate : m.config.feature_gates) {
-    if (equal_fold(gate, kFeatureSignQuoteEndpoint) || equal_fold(gate, kFeatureMonotonicCounter)) continue;
+    if (equal_fold(gate, kFeatureSignQuoteEndpoint) || equal_fold(gate, kFeatureMonotonicCounter))
+      continue;
     if (equal_fold(gate, kFeatureAzureHsmSealing)) {
       auto is_set = [&](std::string_view n) { return options.env_is_set && options.env_is_set(n); };
       std::vector<std::string> missing;
@@ -208,15 +231,17 @@ void check_config(const Manifest& m, const CheckOptions& options, CheckReport& r
       }
       if (!is_set("EDG_AZURE_CLIENT_SECRET") &&
           !(is_set("EDG_AZURE_AUTHORITY_HOST") && is_set("EDG_AZURE_FEDERATED_TOKEN_FILE"))) {
-        missing.emplace_back("EDG_AZURE_CLIENT_SECRET or EDG_AZURE_AUTHORITY_HOST+EDG_AZURE_FEDERATED_TOKEN_FILE");
+        missing.emplace_back(
+            "EDG_AZURE_CLIENT_SECRET or EDG_AZURE_AUTHORITY_HOST+EDG_AZURE_FEDERATED_TOKEN_FILE");
       }
       if (!missing.empty()) {
-        r.errors.push_back(fmt::format("manifest enables sealing with Azure HSM key, but required "
-                                       "environment variables are not set: [{}]",
-                                       join(missing, " ")));
+        r.errors.push_back(
+            fmt::format("manifest enables sealing with Azure HSM key, but required "
+                        "environment variables are not set: [{}]",
+                        join(missing, " ")));
       } else {
-        // Secure Key Release from Azure Managed HSM is not implemented: refuse rather than
-        // silently sealing without the HSM (docs/compatibility.md).
+        // Secure Key Release from Azure Managed HSM is outside this distribution: refuse rather
+        // than silently sealing without the HSM (docs/compatibility.md).
         r.errors.push_back("feature gate AzureHSMSealing is not supported by this Coordinator");
       }
       continue;
@@ -224,9 +249,10 @@ void check_config(const Manifest& m, const CheckOptions& options, CheckReport& r
     r.errors.push_back(fmt::format("unknown feature gate: {}", gate));
   }
   if (m.recovery_keys.size() < m.config.recovery_threshold) {
-    r.errors.push_back(fmt::format("not enough recovery keys ({}) defined to meet the recovery "
-                                   "threshold of {}",
-                                   m.recovery_keys.size(), m.config.recovery_threshold));
+    r.errors.push_back(
+        fmt::format("not enough recovery keys ({}) defined to meet the recovery "
+                    "threshold of {}",
+                    m.recovery_keys.size(), m.config.recovery_threshold));
   }
   if (m.config.recovery_threshold == 1) {
     r.errors.push_back("invalid recovery threshold: if set, threshold must be at least 2");
@@ -241,8 +267,10 @@ Status CheckReport::first_error() const {
 }
 
 void CheckReport::append(CheckReport other) {
-  for (auto& e : other.errors) errors.push_back(std::move(e));
-  for (auto& w : other.warnings) warnings.push_back(std::move(w));
+  for (auto& e : other.errors)
+    errors.push_back(std::move(e));
+  for (auto& w : other.warnings)
+    warnings.push_back(std::move(w));
 }
 
 CheckReport check(const Manifest& m, const CheckOptions& options) {
@@ -261,18 +289,22 @@ CheckReport check(const Manifest& m, const CheckOptions& options) {
 
 Status check_secret_parameter(std::string_view name, const Secret& s) {
   if (s.type == kSecretSymmetricKey) {
-    if (s.size == 0 || s.size % 8 != 0) return failf(ErrorCode::kInvalidArgument, "invalid secret size: {}", name);
+    if (s.size == 0 || s.size % 8 != 0)
+      return failf(ErrorCode::kInvalidArgument, "invalid secret size: {}", name);
   } else if (s.type == kSecretCertEd25519) {
     if (s.size != 0) {
       return failf(ErrorCode::kInvalidArgument,
-                   "invalid secret size for cert-ed25519 secret {}: none is expected, got: {}", name, s.size);
+                   "invalid secret size for cert-ed25519 secret {}: none is expected, got: {}",
+                   name, s.size);
     }
   } else if (s.type == kSecretCertEcdsa) {
-    if (s.size > UINT32_MAX || crypto::curve_for_bits(static_cast<unsigned>(s.size)) == crypto::Curve::kNone) {
-      return failf(ErrorCode::kInvalidArgument,
-                   "invalid secret size for cert-ecdsa secret {}: unsupported size {}: does not map "
-                   "to a supported curve",
-                   name, s.size);
+    if (s.size > UINT32_MAX ||
+        crypto::curve_for_bits(static_cast<unsigned>(s.size)) == crypto::Curve::kNone) {
+      return failf(
+          ErrorCode::kInvalidArgument,
+          "invalid secret size for cert-ecdsa secret {}: unsupported size {}: does not map "
+          "to a supported curve",
+          name, s.size);
     }
   } else if (s.type == kSecretCertRsa) {
     if (s.size < kMinRsaBits || s.size > kMaxRsaBits) {
@@ -282,7 +314,8 @@ Status check_secret_parameter(std::string_view name, const Secret& s) {
                    name, s.size, kMinRsaBits, kMaxRsaBits);
     }
   } else {
-    return failf(ErrorCode::kInvalidArgument, "secret {} is invalid: unsupported secret of type {}", name, s.type);
+    return failf(ErrorCode::kInvalidArgument, "secret {} is invalid: unsupported secret of type {}",
+                 name, s.type);
   }
   return ok();
 }
@@ -290,7 +323,8 @@ Status check_secret_parameter(std::string_view name, const Secret& s) {
 CheckReport check_secret_parameters(const Manifest& m) {
   CheckReport r;
   for (const auto& [name, s] : m.secrets) {
-    const bool known_type = s.type == kSecretPlain || s.type == kSecretSymmetricKey || is_cert_type(s.type);
+    const bool known_type =
+        s.type == kSecretPlain || s.type == kSecretSymmetricKey || is_cert_type(s.type);
     if (s.user_defined || !known_type) continue;  // unknown types are reported by check()
     if (auto st = check_secret_parameter(name, s); !st) r.errors.push_back(st.error().message);
   }

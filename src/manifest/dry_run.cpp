@@ -12,7 +12,9 @@ using gotemplate::Value;
 
 namespace {
 
-Error fn_error(std::string msg) { return Error{ErrorCode::kInvalidArgument, std::move(msg)}; }
+Error fn_error(std::string msg) {
+  return Error{ErrorCode::kInvalidArgument, std::move(msg)};
+}
 
 bool is_key_type(const Value& v) {
   const auto& t = v.type_name();
@@ -44,7 +46,8 @@ Result<Value> fn_pem(std::span<const Value> args) {
   const Value& v = args[0];
   if (missing(v)) return tl::unexpected(fn_error("secret does not exist"));
   if (!is_key_type(v)) return tl::unexpected(fn_error("invalid secret type for pem encoding"));
-  if (v.as_bytes().empty()) return tl::unexpected(fn_error("tried to parse secret with empty value"));
+  if (v.as_bytes().empty())
+    return tl::unexpected(fn_error("tried to parse secret with empty value"));
   std::string_view type = v.type_name() == kTypeCertificate ? "CERTIFICATE"
                           : v.type_name() == kTypePublicKey ? "PUBLIC KEY"
                                                             : "PRIVATE KEY";
@@ -68,20 +71,26 @@ Result<Value> fn_base64(std::span<const Value> args) {
 
 Result<Value> fn_string(std::span<const Value> args) {
   const Value& v = args[0];
-  const Value* type = v.kind() == Value::Kind::kStruct && v.type_name() == kTypeSecret ? v.field("Type") : nullptr;
+  const Value* type =
+      v.kind() == Value::Kind::kStruct && v.type_name() == kTypeSecret ? v.field("Type") : nullptr;
   if (!type || type->kind() != Value::Kind::kString || type->as_string() != kSecretPlain) {
-    return tl::unexpected(
-        fn_error("only secrets of type plain are allowed to use string encoding for environment variables"));
+    return tl::unexpected(fn_error(
+        "only secrets of type plain are allowed to use string encoding for environment variables"));
   }
   const Value* pub = v.field("Public");
-  std::string s = pub && pub->kind() == Value::Kind::kBytes ? to_string(pub->as_bytes()) : std::string();
+  std::string s =
+      pub && pub->kind() == Value::Kind::kBytes ? to_string(pub->as_bytes()) : std::string();
   if (contains_nul(s)) return tl::unexpected(fn_error("secret contains null bytes"));
   return Value(std::move(s));
 }
 
-gotemplate::FunctionSpec unary(gotemplate::Function fn) { return {std::move(fn), 1, false}; }
+gotemplate::FunctionSpec unary(gotemplate::Function fn) {
+  return {std::move(fn), 1, false};
+}
 
-Value typed_bytes(std::string_view type, const Bytes& b) { return Value::make_bytes(std::string(type), b); }
+Value typed_bytes(std::string_view type, const Bytes& b) {
+  return Value::make_bytes(std::string(type), b);
+}
 
 Secret dummy_cert_secret() {
   Secret s;
@@ -92,48 +101,58 @@ Secret dummy_cert_secret() {
 }  // namespace
 
 gotemplate::FuncMap file_functions() {
-  return {{"pem", unary(fn_pem)}, {"hex", unary(fn_hex)}, {"raw", unary(fn_raw)}, {"base64", unary(fn_base64)}};
+  return {{"pem", unary(fn_pem)},
+          {"hex", unary(fn_hex)},
+          {"raw", unary(fn_raw)},
+          {"base64", unary(fn_base64)}};
 }
 
 gotemplate::FuncMap env_functions() {
-  return {{"pem", unary(fn_pem)}, {"hex", unary(fn_hex)}, {"string", unary(fn_string)}, {"base64", unary(fn_base64)}};
+  return {{"pem", unary(fn_pem)},
+          {"hex", unary(fn_hex)},
+          {"string", unary(fn_string)},
+          {"base64", unary(fn_base64)}};
 }
 
 Value secret_value(const Secret& s) {
-  return Value::make_struct(
-      std::string(kTypeSecret),
-      {{"Type", Value(s.type)},
-       {"Size", Value(static_cast<std::uint64_t>(s.size))},
-       {"Shared", Value(s.shared)},
-       {"UserDefined", Value(s.user_defined)},
-       {"Cert", typed_bytes(kTypeCertificate, s.cert_der)},
-       {"ValidFor", Value(static_cast<std::uint64_t>(s.valid_for))},
-       {"Private", typed_bytes(kTypePrivateKey, s.private_key)},
-       {"Public", typed_bytes(kTypePublicKey, s.public_key)}});
+  return Value::make_struct(std::string(kTypeSecret),
+                            {{"Type", Value(s.type)},
+                             {"Size", Value(static_cast<std::uint64_t>(s.size))},
+                             {"Shared", Value(s.shared)},
+                             {"UserDefined", Value(s.user_defined)},
+                             {"Cert", typed_bytes(kTypeCertificate, s.cert_der)},
+                             {"ValidFor", Value(static_cast<std::uint64_t>(s.valid_for))},
+                             {"Private", typed_bytes(kTypePrivateKey, s.private_key)},
+                             {"Public", typed_bytes(kTypePublicKey, s.public_key)}});
 }
 
 Value template_data(const ReservedSecrets& reserved, const NameMap<Secret>& current,
                     const NameMap<Secret>& previous) {
   auto secrets_map = [](const NameMap<Secret>& m) {
     Value::Map out;
-    for (const auto& [name, s] : m) out.emplace(name, secret_value(s));
+    for (const auto& [name, s] : m)
+      out.emplace(name, secret_value(s));
     return Value::make_map(std::move(out), "map[string]manifest.Secret");
   };
   Value marblerun = Value::make_struct(
-      "manifest.ReservedSecrets", {{"RootCA", secret_value(reserved.root_ca)},
-                                   {"MarbleCert", secret_value(reserved.marble_cert)},
-                                   {"CoordinatorRoot", secret_value(reserved.coordinator_root)},
-                                   {"CoordinatorIntermediate", secret_value(reserved.coordinator_intermediate)}});
+      "manifest.ReservedSecrets",
+      {{"RootCA", secret_value(reserved.root_ca)},
+       {"MarbleCert", secret_value(reserved.marble_cert)},
+       {"CoordinatorRoot", secret_value(reserved.coordinator_root)},
+       {"CoordinatorIntermediate", secret_value(reserved.coordinator_intermediate)}});
   Value prev = Value::make_struct("manifest.PreviousSecrets", {{"Secrets", secrets_map(previous)}});
-  return Value::make_struct("manifest.TemplateData",
-                            {{"MarbleRun", std::move(marblerun)}, {"Secrets", secrets_map(current)}, {"Previous", std::move(prev)}});
+  return Value::make_struct("manifest.TemplateData", {{"MarbleRun", std::move(marblerun)},
+                                                      {"Secrets", secrets_map(current)},
+                                                      {"Previous", std::move(prev)}});
 }
 
 namespace {
 
-std::string entry_error(ErrorStyle style, bool is_file, const std::string& name, const std::string& msg) {
+std::string entry_error(ErrorStyle style, bool is_file, const std::string& name,
+                        const std::string& msg) {
   if (style == ErrorStyle::kActivation) {
-    return fmt::format("parsing secrets for {} \"{}\": {}", is_file ? "file" : "env variable", name, msg);
+    return fmt::format("parsing secrets for {} \"{}\": {}", is_file ? "file" : "env variable", name,
+                       msg);
   }
   return fmt::format("{} {}: {}", is_file ? "file" : "env variable", name, msg);
 }
@@ -148,8 +167,11 @@ Result<ParameterTemplates> ParameterTemplates::compile(const Marble& marble, Err
       if (f.no_templates) {
         e.verbatim = f.data;
       } else {
-        auto t = gotemplate::Template::parse("data", f.data, is_file ? file_functions() : env_functions());
-        if (!t) return fail(ErrorCode::kInvalidArgument, entry_error(style, is_file, name, t.error().message));
+        auto t = gotemplate::Template::parse("data", f.data,
+                                             is_file ? file_functions() : env_functions());
+        if (!t)
+          return fail(ErrorCode::kInvalidArgument,
+                      entry_error(style, is_file, name, t.error().message));
         e.tmpl = std::move(*t);
       }
       dst.push_back(std::move(e));
@@ -171,7 +193,9 @@ Result<RenderedParameters> ParameterTemplates::render(const Value& data, ErrorSt
         continue;
       }
       auto r = e.tmpl->execute(data);
-      if (!r) return fail(ErrorCode::kInvalidArgument, entry_error(style, is_file, e.name, r.error().message));
+      if (!r)
+        return fail(ErrorCode::kInvalidArgument,
+                    entry_error(style, is_file, e.name, r.error().message));
       dst.emplace(e.name, std::move(*r));
     }
     return ok();
@@ -208,7 +232,8 @@ CheckReport dry_run_report(const Manifest& m, const NameMap<Secret>& secrets) {
   for (const auto& [name, marble] : m.marbles) {
     for (const auto& [env_name, f] : marble.parameters.env) {
       if (contains_nul(f.data)) {
-        r.errors.push_back(fmt::format("in Marble {}: env variable: {}: content contains null bytes", name, env_name));
+        r.errors.push_back(fmt::format(
+            "in Marble {}: env variable: {}: content contains null bytes", name, env_name));
       }
     }
     auto compiled = ParameterTemplates::compile(marble, ErrorStyle::kDryRun);

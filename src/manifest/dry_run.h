@@ -56,8 +56,8 @@ struct RenderedParameters {
 class ParameterTemplates {
  public:
   // compile parses every templated entry. kInvalidArgument on a parse error, worded by |style|.
-  [[nodiscard]] static Result<ParameterTemplates> compile(const Marble& marble,
-                                                          ErrorStyle style = ErrorStyle::kActivation);
+  [[nodiscard]] static Result<ParameterTemplates> compile(
+      const Marble& marble, ErrorStyle style = ErrorStyle::kActivation);
   // render executes the templates against |data|; NoTemplates entries are copied verbatim.
   [[nodiscard]] Result<RenderedParameters> render(const gotemplate::Value& data,
                                                   ErrorStyle style = ErrorStyle::kActivation) const;
@@ -65,7 +65,7 @@ class ParameterTemplates {
  private:
   struct Entry {
     std::string name;
-    std::string verbatim;                         // used when !tmpl
+    std::string verbatim;  // used when !tmpl
     std::optional<gotemplate::Template> tmpl;
   };
   std::vector<Entry> files_;

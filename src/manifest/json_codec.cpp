@@ -12,7 +12,8 @@ using gojson::Json;
 
 std::string oid_from_ints(const std::vector<std::int64_t>& arcs) {
   // X.660: at least two arcs, first 0..2, second < 40 under 0 and 1.
-  if (arcs.size() < 2 || arcs[0] < 0 || arcs[0] > 2 || arcs[1] < 0 || (arcs[0] < 2 && arcs[1] >= 40)) {
+  if (arcs.size() < 2 || arcs[0] < 0 || arcs[0] > 2 || arcs[1] < 0 ||
+      (arcs[0] < 2 && arcs[1] >= 40)) {
     return {};
   }
   std::vector<std::string> parts;
@@ -130,7 +131,8 @@ void decode_ip_nets(Decoder& d, const Json& v, std::vector<crypto::IpNet>& out) 
       [&] { out.clear(); });
 }
 
-// Go's url.URL JSON: {"Scheme","Opaque","User","Host","Path","RawPath","ForceQuery","RawQuery","Fragment",...}
+// Go's url.URL JSON:
+// {"Scheme","Opaque","User","Host","Path","RawPath","ForceQuery","RawQuery","Fragment",...}
 void decode_urls(Decoder& d, const Json& v, std::vector<std::string>& out) {
   d.array(
       v, "[]*url.URL",
@@ -190,27 +192,33 @@ void decode_cert_template(Decoder& d, const Json& v, crypto::CertTemplate& t) {
           }
           t.ext_key_usage = std::move(ekus);
         }},
-       {"UnknownExtKeyUsage", [&](const Json& x) { decode_oid_list(d, x, t.unknown_ext_key_usage); }},
+       {"UnknownExtKeyUsage",
+        [&](const Json& x) { decode_oid_list(d, x, t.unknown_ext_key_usage); }},
        {"IsCA", [&](const Json& x) { d.boolean(x, t.is_ca); }},
        {"MaxPathLen", [&](const Json& x) { int_field(x, "int", t.max_path_len); }},
        {"MaxPathLenZero", [&](const Json& x) { d.boolean(x, t.max_path_len_zero); }},
        {"SubjectKeyId", [&](const Json& x) { d.bytes(x, t.subject_key_id); }},
        {"OCSPServer", [&](const Json& x) { d.string_list(x, t.ocsp_server); }},
-       {"IssuingCertificateURL", [&](const Json& x) { d.string_list(x, t.issuing_certificate_url); }},
+       {"IssuingCertificateURL",
+        [&](const Json& x) { d.string_list(x, t.issuing_certificate_url); }},
        {"DNSNames", [&](const Json& x) { d.optional_string_list(x, t.dns_names); }},
        {"EmailAddresses", [&](const Json& x) { d.string_list(x, t.email_addresses); }},
        {"IPAddresses", [&](const Json& x) { decode_ip_list(d, x, t.ip_addresses); }},
        {"URIs", [&](const Json& x) { decode_urls(d, x, t.uris); }},
-       {"PermittedDNSDomainsCritical", [&](const Json& x) { d.boolean(x, t.permitted_dns_domains_critical); }},
+       {"PermittedDNSDomainsCritical",
+        [&](const Json& x) { d.boolean(x, t.permitted_dns_domains_critical); }},
        {"PermittedDNSDomains", [&](const Json& x) { d.string_list(x, t.permitted_dns_domains); }},
        {"ExcludedDNSDomains", [&](const Json& x) { d.string_list(x, t.excluded_dns_domains); }},
        {"PermittedIPRanges", [&](const Json& x) { decode_ip_nets(d, x, t.permitted_ip_ranges); }},
        {"ExcludedIPRanges", [&](const Json& x) { decode_ip_nets(d, x, t.excluded_ip_ranges); }},
-       {"PermittedEmailAddresses", [&](const Json& x) { d.string_list(x, t.permitted_email_addresses); }},
-       {"ExcludedEmailAddresses", [&](const Json& x) { d.string_list(x, t.excluded_email_addresses); }},
+       {"PermittedEmailAddresses",
+        [&](const Json& x) { d.string_list(x, t.permitted_email_addresses); }},
+       {"ExcludedEmailAddresses",
+        [&](const Json& x) { d.string_list(x, t.excluded_email_addresses); }},
        {"PermittedURIDomains", [&](const Json& x) { d.string_list(x, t.permitted_uri_domains); }},
        {"ExcludedURIDomains", [&](const Json& x) { d.string_list(x, t.excluded_uri_domains); }},
-       {"CRLDistributionPoints", [&](const Json& x) { d.string_list(x, t.crl_distribution_points); }},
+       {"CRLDistributionPoints",
+        [&](const Json& x) { d.string_list(x, t.crl_distribution_points); }},
        {"PolicyIdentifiers", [&](const Json& x) { decode_oid_list(d, x, t.policy_identifiers); }},
        {"ExtraExtensions",
         [&](const Json& x) {
@@ -226,7 +234,8 @@ void decode_cert_template(Decoder& d, const Json& v, crypto::CertTemplate& t) {
               },
               [&] { t.extra_extensions.clear(); });
         }},
-       {"SignatureAlgorithm", [&](const Json& x) { int_field(x, "x509.SignatureAlgorithm", t.signature_algorithm); }}});
+       {"SignatureAlgorithm",
+        [&](const Json& x) { int_field(x, "x509.SignatureAlgorithm", t.signature_algorithm); }}});
 }
 
 }  // namespace mr::manifest

@@ -15,9 +15,12 @@ using gojson::Json;
 
 std::string_view encoding_name(Encoding e) {
   switch (e) {
-    case Encoding::kString: return "string";
-    case Encoding::kBase64: return "base64";
-    case Encoding::kHex: return "hex";
+    case Encoding::kString:
+      return "string";
+    case Encoding::kBase64:
+      return "base64";
+    case Encoding::kHex:
+      return "hex";
   }
   return "string";
 }
@@ -35,9 +38,12 @@ Result<SealMode> parse_seal_mode(std::string_view text) {
 
 std::string_view seal_mode_name(SealMode m) {
   switch (m) {
-    case SealMode::kProductKey: return "ProductKey";
-    case SealMode::kUniqueKey: return "UniqueKey";
-    case SealMode::kDisabled: return "Disabled";
+    case SealMode::kProductKey:
+      return "ProductKey";
+    case SealMode::kUniqueKey:
+      return "UniqueKey";
+    case SealMode::kDisabled:
+      return "Disabled";
   }
   return "ProductKey";
 }
@@ -91,14 +97,17 @@ void decode_file(Decoder& d, const Json& v, File& f) {
 }
 
 void decode_package(Decoder& d, const Json& v, PackageProperties& p) {
-  d.object(v, "PackageProperties",
-           {{"Debug", [&](const Json& x) { d.boolean(x, p.debug); }},
-            {"UniqueID", [&](const Json& x) { d.string(x, p.unique_id); }},
-            {"SignerID", [&](const Json& x) { d.string(x, p.signer_id); }},
-            {"ProductID", [&](const Json& x) { d.optional_uint(x, "uint64", UINT64_MAX, p.product_id); }},
-            {"SecurityVersion", [&](const Json& x) { d.optional_uint(x, "uint", UINT64_MAX, p.security_version); }},
-            {"AcceptedTCBStatuses", [&](const Json& x) { d.string_list(x, p.accepted_tcb_statuses); }},
-            {"AcceptedAdvisories", [&](const Json& x) { d.string_list(x, p.accepted_advisories); }}});
+  d.object(
+      v, "PackageProperties",
+      {{"Debug", [&](const Json& x) { d.boolean(x, p.debug); }},
+       {"UniqueID", [&](const Json& x) { d.string(x, p.unique_id); }},
+       {"SignerID", [&](const Json& x) { d.string(x, p.signer_id); }},
+       {"ProductID",
+        [&](const Json& x) { d.optional_uint(x, "uint64", UINT64_MAX, p.product_id); }},
+       {"SecurityVersion",
+        [&](const Json& x) { d.optional_uint(x, "uint", UINT64_MAX, p.security_version); }},
+       {"AcceptedTCBStatuses", [&](const Json& x) { d.string_list(x, p.accepted_tcb_statuses); }},
+       {"AcceptedAdvisories", [&](const Json& x) { d.string_list(x, p.accepted_advisories); }}});
 }
 
 void decode_infrastructure(Decoder& d, const Json& v, InfrastructureProperties& p) {
@@ -126,8 +135,16 @@ void decode_marble(Decoder& d, const Json& v, Marble& m) {
        {"Parameters",
         [&](const Json& x) {
           d.object(x, "Parameters",
-                   {{"Files", [&](const Json& y) { decode_map<File>(d, y, "map[string]manifest.File", m.parameters.files, [&](const Json& e, File& f) { decode_file(d, e, f); }); }},
-                    {"Env", [&](const Json& y) { decode_map<File>(d, y, "map[string]manifest.File", m.parameters.env, [&](const Json& e, File& f) { decode_file(d, e, f); }); }},
+                   {{"Files",
+                     [&](const Json& y) {
+                       decode_map<File>(d, y, "map[string]manifest.File", m.parameters.files,
+                                        [&](const Json& e, File& f) { decode_file(d, e, f); });
+                     }},
+                    {"Env",
+                     [&](const Json& y) {
+                       decode_map<File>(d, y, "map[string]manifest.File", m.parameters.env,
+                                        [&](const Json& e, File& f) { decode_file(d, e, f); });
+                     }},
                     {"Argv", [&](const Json& y) { d.string_list(y, m.parameters.argv); }}});
         }},
        {"TLS", [&](const Json& x) { d.string_list(x, m.tls); }},
@@ -152,11 +169,12 @@ void decode_tls_entries(Decoder& d, const Json& v, std::vector<TlsTagEntry>& out
       v, "[]manifest.TLSTagEntry",
       [&](std::size_t, const Json& e) {
         TlsTagEntry t;
-        d.object(e, "TLSTagEntry",
-                 {{"Port", [&](const Json& x) { d.string(x, t.port); }},
-                  {"Addr", [&](const Json& x) { d.string(x, t.addr); }},
-                  {"Cert", [&](const Json& x) { d.string(x, t.cert); }},
-                  {"DisableClientAuth", [&](const Json& x) { d.boolean(x, t.disable_client_auth); }}});
+        d.object(
+            e, "TLSTagEntry",
+            {{"Port", [&](const Json& x) { d.string(x, t.port); }},
+             {"Addr", [&](const Json& x) { d.string(x, t.addr); }},
+             {"Cert", [&](const Json& x) { d.string(x, t.cert); }},
+             {"DisableClientAuth", [&](const Json& x) { d.boolean(x, t.disable_client_auth); }}});
         out.push_back(std::move(t));
       },
       [&] { out.clear(); });
@@ -181,30 +199,29 @@ void decode_config(Decoder& d, const Json& v, Config& c) {
 
 // decode_secret is shared with user-secret uploads (secret values use the same JSON shape).
 void decode_secret(Decoder& d, const Json& v, Secret& s) {
-  d.object(
-      v, "Secret",
-      {{"Type", [&](const Json& x) { d.string(x, s.type); }},
-       {"Size", [&](const Json& x) { d.uint64(x, s.size); }},
-       {"Shared", [&](const Json& x) { d.boolean(x, s.shared); }},
-       {"UserDefined", [&](const Json& x) { d.boolean(x, s.user_defined); }},
-       {"Cert",
-        [&](const Json& x) {
-          if (x.is_null()) return;
-          if (x.is_string()) {
-            // A string is a base64 DER certificate; invalid base64 is ignored (as upstream).
-            auto der = base64_decode(x.get<std::string>());
-            if (!der || der->empty()) return;
-            auto cert = crypto::Certificate::from_der(*der);
-            if (!cert) return d.error("parsing certificate: " + cert.error().message);
-            s.cert = cert->to_template();
-            s.cert_der = std::move(*der);
-            return;
-          }
-          decode_cert_template(d, x, s.cert);
-        }},
-       {"ValidFor", [&](const Json& x) { d.uint64(x, s.valid_for); }},
-       {"Private", [&](const Json& x) { d.bytes(x, s.private_key); }},
-       {"Public", [&](const Json& x) { d.bytes(x, s.public_key); }}});
+  d.object(v, "Secret",
+           {{"Type", [&](const Json& x) { d.string(x, s.type); }},
+            {"Size", [&](const Json& x) { d.uint64(x, s.size); }},
+            {"Shared", [&](const Json& x) { d.boolean(x, s.shared); }},
+            {"UserDefined", [&](const Json& x) { d.boolean(x, s.user_defined); }},
+            {"Cert",
+             [&](const Json& x) {
+               if (x.is_null()) return;
+               if (x.is_string()) {
+                 // A string is a base64 DER certificate; invalid base64 is ignored (as upstream).
+                 auto der = base64_decode(x.get<std::string>());
+                 if (!der || der->empty()) return;
+                 auto cert = crypto::Certificate::from_der(*der);
+                 if (!cert) return d.error("parsing certificate: " + cert.error().message);
+                 s.cert = cert->to_template();
+                 s.cert_der = std::move(*der);
+                 return;
+               }
+               decode_cert_template(d, x, s.cert);
+             }},
+            {"ValidFor", [&](const Json& x) { d.uint64(x, s.valid_for); }},
+            {"Private", [&](const Json& x) { d.bytes(x, s.private_key); }},
+            {"Public", [&](const Json& x) { d.bytes(x, s.public_key); }}});
 }
 
 Result<Manifest> Manifest::parse(std::string raw) {
@@ -213,14 +230,48 @@ Result<Manifest> Manifest::parse(std::string raw) {
   Decoder d;
   d.object(
       j, "Manifest",
-      {{"Packages", [&](const Json& v) { decode_map<PackageProperties>(d, v, "map[string]quote.PackageProperties", m.packages, [&](const Json& e, PackageProperties& p) { decode_package(d, e, p); }); }},
-       {"Infrastructures", [&](const Json& v) { decode_map<InfrastructureProperties>(d, v, "map[string]quote.InfrastructureProperties", m.infrastructures, [&](const Json& e, InfrastructureProperties& p) { decode_infrastructure(d, e, p); }); }},
-       {"Marbles", [&](const Json& v) { decode_map<Marble>(d, v, "map[string]manifest.Marble", m.marbles, [&](const Json& e, Marble& x) { decode_marble(d, e, x); }); }},
-       {"Users", [&](const Json& v) { decode_map<User>(d, v, "map[string]manifest.User", m.users, [&](const Json& e, User& x) { decode_user(d, e, x); }); }},
-       {"Secrets", [&](const Json& v) { decode_map<Secret>(d, v, "map[string]manifest.Secret", m.secrets, [&](const Json& e, Secret& x) { decode_secret(d, e, x); }); }},
-       {"RecoveryKeys", [&](const Json& v) { decode_map<std::string>(d, v, "map[string]string", m.recovery_keys, [&](const Json& e, std::string& x) { d.string(e, x); }); }},
-       {"Roles", [&](const Json& v) { decode_map<Role>(d, v, "map[string]manifest.Role", m.roles, [&](const Json& e, Role& x) { decode_role(d, e, x); }); }},
-       {"TLS", [&](const Json& v) { decode_map<TlsTag>(d, v, "map[string]manifest.TLStag", m.tls, [&](const Json& e, TlsTag& x) { decode_tls_tag(d, e, x); }); }},
+      {{"Packages",
+        [&](const Json& v) {
+          decode_map<PackageProperties>(
+              d, v, "map[string]quote.PackageProperties", m.packages,
+              [&](const Json& e, PackageProperties& p) { decode_package(d, e, p); });
+        }},
+       {"Infrastructures",
+        [&](const Json& v) {
+          decode_map<InfrastructureProperties>(
+              d, v, "map[string]quote.InfrastructureProperties", m.infrastructures,
+              [&](const Json& e, InfrastructureProperties& p) { decode_infrastructure(d, e, p); });
+        }},
+       {"Marbles",
+        [&](const Json& v) {
+          decode_map<Marble>(d, v, "map[string]manifest.Marble", m.marbles,
+                             [&](const Json& e, Marble& x) { decode_marble(d, e, x); });
+        }},
+       {"Users",
+        [&](const Json& v) {
+          decode_map<User>(d, v, "map[string]manifest.User", m.users,
+                           [&](const Json& e, User& x) { decode_user(d, e, x); });
+        }},
+       {"Secrets",
+        [&](const Json& v) {
+          decode_map<Secret>(d, v, "map[string]manifest.Secret", m.secrets,
+                             [&](const Json& e, Secret& x) { decode_secret(d, e, x); });
+        }},
+       {"RecoveryKeys",
+        [&](const Json& v) {
+          decode_map<std::string>(d, v, "map[string]string", m.recovery_keys,
+                                  [&](const Json& e, std::string& x) { d.string(e, x); });
+        }},
+       {"Roles",
+        [&](const Json& v) {
+          decode_map<Role>(d, v, "map[string]manifest.Role", m.roles,
+                           [&](const Json& e, Role& x) { decode_role(d, e, x); });
+        }},
+       {"TLS",
+        [&](const Json& v) {
+          decode_map<TlsTag>(d, v, "map[string]manifest.TLStag", m.tls,
+                             [&](const Json& e, TlsTag& x) { decode_tls_tag(d, e, x); });
+        }},
        {"Config", [&](const Json& v) { decode_config(d, v, m.config); }}});
   if (d.failed()) return fail(d.take_error());
   m.raw_ = std::move(raw);

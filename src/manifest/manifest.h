@@ -43,7 +43,8 @@ struct InfrastructureProperties {
   std::optional<std::uint16_t> qe_svn;
   std::optional<std::uint16_t> pce_svn;
   Bytes root_ca;
-  friend bool operator==(const InfrastructureProperties&, const InfrastructureProperties&) = default;
+  friend bool operator==(const InfrastructureProperties&,
+                         const InfrastructureProperties&) = default;
 };
 
 enum class Encoding { kString, kBase64, kHex };
@@ -129,11 +130,11 @@ struct Secret {
   std::uint64_t size = 0;  // bits
   bool shared = false;
   bool user_defined = false;
-  crypto::CertTemplate cert;  // template (all defaults when absent)
-  Bytes cert_der;             // a concrete certificate, when one exists
+  crypto::CertTemplate cert;    // template (all defaults when absent)
+  Bytes cert_der;               // a concrete certificate, when one exists
   std::uint64_t valid_for = 0;  // days
-  Bytes private_key;  // PKCS#8 DER, or the raw key / plain data
-  Bytes public_key;   // PKIX DER, or the raw key / plain data
+  Bytes private_key;            // PKCS#8 DER, or the raw key / plain data
+  Bytes public_key;             // PKIX DER, or the raw key / plain data
   friend bool operator==(const Secret&, const Secret&) = default;
 };
 

@@ -9,7 +9,8 @@ Result<std::vector<PackageUpdate>> check_package_update(const NameMap<PackagePro
   if (update.packages.empty()) return fail(ErrorCode::kInvalidArgument, "no packages defined");
   for (const auto& [name, pkg] : update.packages) {
     if (!current.contains(name)) {
-      return failf(ErrorCode::kNotFound, "loading current package \"{}\" from store: requested value not set", name);
+      return failf(ErrorCode::kNotFound,
+                   "loading current package \"{}\" from store: requested value not set", name);
     }
   }
   std::vector<PackageUpdate> out;
@@ -18,7 +19,8 @@ Result<std::vector<PackageUpdate>> check_package_update(const NameMap<PackagePro
       return fail(ErrorCode::kInvalidArgument, "update manifest contains unupdatable values");
     }
     if (!pkg.security_version) {
-      return fail(ErrorCode::kInvalidArgument, "update manifest does not specify a SecurityVersion to update");
+      return fail(ErrorCode::kInvalidArgument,
+                  "update manifest does not specify a SecurityVersion to update");
     }
     const auto& cur = current.at(name).security_version;
     if (cur && *pkg.security_version < *cur) {

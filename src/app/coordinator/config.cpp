@@ -21,8 +21,10 @@ constexpr Setting kSettings[] = {
     {"EDG_COORDINATOR_CLIENT_ADDR", "--client-addr", "HTTPS client API address (default :4433)"},
     {"EDG_COORDINATOR_MESH_ADDR", "--mesh-addr", "gRPC Marble API address (default :2001)"},
     {"EDG_COORDINATOR_PROMETHEUS_ADDR", "--prometheus-addr", "metrics address (default: off)"},
-    {"EDG_COORDINATOR_DNS_NAMES", "--dns-names", "comma-separated SANs of a new CA (default localhost)"},
-    {"EDG_COORDINATOR_SEAL_DIR", "--seal-dir", "state directory (default <cwd>/marblerun-coordinator-data)"},
+    {"EDG_COORDINATOR_DNS_NAMES", "--dns-names",
+     "comma-separated SANs of a new CA (default localhost)"},
+    {"EDG_COORDINATOR_SEAL_DIR", "--seal-dir",
+     "state directory (default <cwd>/marblerun-coordinator-data)"},
     {"EDG_COORDINATOR_DEV_MODE", "--dev-mode", "1: a failing quote at startup is not fatal"},
     {"EDG_DEBUG_LOGGING", "--debug", "1: debug log level"},
     {"EDG_LOG_FORMAT", "--log-format", "json (default) or text"},
@@ -32,10 +34,17 @@ constexpr Setting kSettings[] = {
 
 // Upstream variables we accept but that have no effect here; anything else under
 // EDG_COORDINATOR_ is refused as a likely typo.
-const std::set<std::string, std::less<>> kIgnoredVariables = {
-    "EDG_HTTP_ERROR_LOG_LEVEL", "EDG_CWD", "EDG_DISTRIBUTED_COORDINATOR", "EDG_STORE_BACKEND",
-    "EDG_ENTERPRISE_LICENSED_FEATURES", "EDG_K8S_STATE_NAME", "EDG_K8S_SERVICE_NAME", "EDG_K8S_KEK_MAP",
-    "EDG_K8S_NAMESPACE", "EDG_KUBERNETES_SERVICE_HOST", "EDG_KUBERNETES_SERVICE_PORT"};
+const std::set<std::string, std::less<>> kIgnoredVariables = {"EDG_HTTP_ERROR_LOG_LEVEL",
+                                                              "EDG_CWD",
+                                                              "EDG_DISTRIBUTED_COORDINATOR",
+                                                              "EDG_STORE_BACKEND",
+                                                              "EDG_ENTERPRISE_LICENSED_FEATURES",
+                                                              "EDG_K8S_STATE_NAME",
+                                                              "EDG_K8S_SERVICE_NAME",
+                                                              "EDG_K8S_KEK_MAP",
+                                                              "EDG_K8S_NAMESPACE",
+                                                              "EDG_KUBERNETES_SERVICE_HOST",
+                                                              "EDG_KUBERNETES_SERVICE_PORT"};
 
 Result<bool> parse_bool01(std::string_view name, std::string_view v) {
   if (v == "1") return true;
@@ -52,11 +61,13 @@ std::string ListenAddress::to_string() const {
 
 Result<ListenAddress> parse_listen_address(std::string_view text) {
   const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return fail(ErrorCode::kInvalidArgument, "missing port (want host:port)");
+  if (colon == std::string_view::npos)
+    return fail(ErrorCode::kInvalidArgument, "missing port (want host:port)");
   std::string_view host = text.substr(0, colon);
   std::string_view port = text.substr(colon + 1);
   if (host.starts_with('[')) {
-    if (!host.ends_with(']')) return fail(ErrorCode::kInvalidArgument, "unbalanced brackets in address");
+    if (!host.ends_with(']'))
+      return fail(ErrorCode::kInvalidArgument, "unbalanced brackets in address");
     host = host.substr(1, host.size() - 2);
   } else if (host.find(':') != std::string_view::npos) {
     return fail(ErrorCode::kInvalidArgument, "IPv6 addresses need brackets ([::1]:port)");
@@ -73,13 +84,15 @@ std::string usage() {
   std::string out =
       "Usage: marblerun-coordinator [flags]\n\n"
       "Each flag has an environment variable; the flag wins.\n\n";
-  for (const Setting& s : kSettings) out += fmt::format("  {:<22} {:<34} {}\n", s.flag, s.env, s.help);
+  for (const Setting& s : kSettings)
+    out += fmt::format("  {:<22} {:<34} {}\n", s.flag, s.env, s.help);
   out += "  --help                 show this text\n";
   return out;
 }
 
 Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>& env,
-                                       const std::vector<std::string>& args, const std::string& cwd) {
+                                       const std::vector<std::string>& args,
+                                       const std::string& cwd) {
   std::vector<std::string> problems;
   std::map<std::string, std::string, std::less<>> values;  // env name → value
 
@@ -145,7 +158,8 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
   };
   address("EDG_COORDINATOR_CLIENT_ADDR", c.client_addr);
   address("EDG_COORDINATOR_MESH_ADDR", c.mesh_addr);
-  if (auto it = values.find("EDG_COORDINATOR_PROMETHEUS_ADDR"); it != values.end() && !it->second.empty()) {
+  if (auto it = values.find("EDG_COORDINATOR_PROMETHEUS_ADDR");
+      it != values.end() && !it->second.empty()) {
     ListenAddress a;
     address("EDG_COORDINATOR_PROMETHEUS_ADDR", a);
     c.prometheus_addr = a;
@@ -177,10 +191,12 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
     } else if (it->second == "text") {
       c.log_format = log::Format::kText;
     } else {
-      problems.push_back(fmt::format("EDG_LOG_FORMAT: expected json or text, got \"{}\"", it->second));
+      problems.push_back(
+          fmt::format("EDG_LOG_FORMAT: expected json or text, got \"{}\"", it->second));
     }
   }
-  if (auto it = values.find("EDG_STARTUP_MANIFEST"); it != values.end()) c.startup_manifest = it->second;
+  if (auto it = values.find("EDG_STARTUP_MANIFEST"); it != values.end())
+    c.startup_manifest = it->second;
 
   if (!problems.empty()) return fail(ErrorCode::kInvalidArgument, join(problems, "\n"));
   return c;

@@ -51,9 +51,10 @@ struct Tee {
 Result<Tee> choose_tee(const CoordinatorConfig& config) {
   Tee tee;
   if (config.simulation) {
-    kLog.warn("SIMULATION MODE (OE_SIMULATION=1): no TEE, no attestation, the seal key is a plain file. "
-              "Never use this mode in production.",
-              {{"seal_key", (std::filesystem::path(config.seal_dir) / "seal.key").string()}});
+    kLog.warn(
+        "SIMULATION MODE (OE_SIMULATION=1): no TEE, no attestation, the seal key is a plain file. "
+        "Never use this mode in production.",
+        {{"seal_key", (std::filesystem::path(config.seal_dir) / "seal.key").string()}});
     tee.issuer = std::make_unique<attestation::simulated::NoTeeIssuer>();
     tee.seal_keys = std::make_unique<seal::FileSealKeyProvider>(config.seal_dir);
     return tee;
@@ -66,10 +67,11 @@ Result<Tee> choose_tee(const CoordinatorConfig& config) {
     tee.seal_keys = std::make_unique<seal::GramineSealKeyProvider>(gramine / "keys");
     return tee;
   }
-  return fail(ErrorCode::kFailedPrecondition,
-              "no TEE found: /dev/attestation/quote does not exist, so this process is not running in "
-              "Gramine-SGX. Run the Coordinator inside an SGX enclave, or set OE_SIMULATION=1 (or pass "
-              "--simulation) to run in simulation mode without attestation (development only).");
+  return fail(
+      ErrorCode::kFailedPrecondition,
+      "no TEE found: /dev/attestation/quote does not exist, so this process is not running in "
+      "Gramine-SGX. Run the Coordinator inside an SGX enclave, or set OE_SIMULATION=1 (or pass "
+      "--simulation) to run in simulation mode without attestation (development only).");
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -91,9 +93,11 @@ Status apply_startup_manifest(core::ClientApi& api, core::Core& core, const std:
       return ok();
     }
     return failf(ErrorCode::kFailedPrecondition,
-                 "startup manifest {} differs from the manifest already set; refusing to start", path);
+                 "startup manifest {} differs from the manifest already set; refusing to start",
+                 path);
   }
-  MR_RETURN_IF_ERROR(api.set_manifest(std::move(raw)).map_error(Wrap("applying the startup manifest")));
+  MR_RETURN_IF_ERROR(
+      api.set_manifest(std::move(raw)).map_error(Wrap("applying the startup manifest")));
   kLog.info("startup manifest set (its recovery secrets are discarded)", {{"path", path}});
   return ok();
 }
@@ -119,7 +123,8 @@ int run(int argc, char** argv) {
   std::error_code ec;
   auto config = parse_config(environment(), args, std::filesystem::current_path(ec).string());
   if (!config) {
-    std::cerr << "marblerun-coordinator: invalid configuration:\n" << config.error().message << "\n"
+    std::cerr << "marblerun-coordinator: invalid configuration:\n"
+              << config.error().message << "\n"
               << "Run with --help for the list of settings.\n";
     return 2;
   }
@@ -147,27 +152,32 @@ int run(int argc, char** argv) {
   if (!persistent) return fatal(persistent.error());
   store::MemoryStore volatile_store;
   SystemClock clock;
-  core::CoreDeps deps{&clock, persistent->get(), &volatile_store, tee->seal_keys.get(), tee->issuer.get()};
+  core::CoreDeps deps{&clock, persistent->get(), &volatile_store, tee->seal_keys.get(),
+                      tee->issuer.get()};
   auto core = core::Core::start(deps, core::CoreConfig{config->dns_names, config->dev_mode});
   if (!core) return fatal(core.error());
   core::ClientApi client_api(**core);
 
   if (!config->startup_manifest.empty()) {
-    if (auto st = apply_startup_manifest(client_api, **core, config->startup_manifest); !st) return fatal(st.error());
+    if (auto st = apply_startup_manifest(client_api, **core, config->startup_manifest); !st)
+      return fatal(st.error());
   }
 
   api::rest::RestServerConfig rest_config;
   rest_config.address = config->client_addr.to_string();
-  auto rest = api::rest::RestServer::create(rest_config, api::rest::Router(api::rest::client_api_routes(client_api)),
-                                            api::rest::core_tls_identity(**core));
+  auto rest = api::rest::RestServer::create(
+      rest_config, api::rest::Router(api::rest::client_api_routes(client_api)),
+      api::rest::core_tls_identity(**core));
   if (!rest) return fatal(rest.error());
   if (auto st = (*rest)->start(); !st) return fatal(st.error());
 
   const auto snapshot = (*core)->snapshot();
   kLog.info("Coordinator started",
             {{"state", static_cast<int>(snapshot->state)},
-             {"client_api", fmt::format("https://{}:{}", config->client_addr.host.empty() ? "localhost" : config->client_addr.host,
-                                        (*rest)->port())},
+             {"client_api",
+              fmt::format("https://{}:{}",
+                          config->client_addr.host.empty() ? "localhost" : config->client_addr.host,
+                          (*rest)->port())},
              {"seal_dir", config->seal_dir},
              {"simulation", snapshot->simulation}});
 
@@ -180,4 +190,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace mr::app
 
-int main(int argc, char** argv) { return mr::app::run(argc, argv); }
+int main(int argc, char** argv) {
+  return mr::app::run(argc, argv);
+}

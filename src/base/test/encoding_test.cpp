@@ -21,9 +21,13 @@ TEST(Hex, RejectsOddLengthAndBadChars) {
 }
 
 TEST(Base64, StandardMatchesRfc4648Vectors) {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (auto [plain, enc] : vectors) {
     EXPECT_EQ(base64_encode(as_bytes(plain)), enc);
     EXPECT_EQ(to_string(*base64_decode(enc)), plain);
@@ -56,8 +60,10 @@ TEST(Base64, RejectsBadPaddingAndCharacters) {
 }
 
 TEST(Base64, UnpaddedVariant) {
-  EXPECT_EQ(base64_encode(as_bytes("f"), Base64Alphabet::kStandard, Base64Padding::kUnpadded), "Zg");
-  EXPECT_EQ(to_string(*base64_decode("Zg", Base64Alphabet::kStandard, Base64Padding::kUnpadded)), "f");
+  EXPECT_EQ(base64_encode(as_bytes("f"), Base64Alphabet::kStandard, Base64Padding::kUnpadded),
+            "Zg");
+  EXPECT_EQ(to_string(*base64_decode("Zg", Base64Alphabet::kStandard, Base64Padding::kUnpadded)),
+            "f");
   EXPECT_FALSE(base64_decode("Zg==", Base64Alphabet::kStandard, Base64Padding::kUnpadded));
 }
 

@@ -25,8 +25,10 @@ TEST_F(LogTest, WritesOneJsonObjectPerLineWithFields) {
   const std::string& l = lines[0];
   EXPECT_EQ(l.front(), '{');
   EXPECT_EQ(l.back(), '}');
-  EXPECT_NE(l.find(R"("level":"info","component":"core","msg":"state \"changed\"","from":2,"to":3,"sim":true,"who":"a\nb")"),
-            std::string::npos)
+  EXPECT_NE(
+      l.find(
+          R"("level":"info","component":"core","msg":"state \"changed\"","from":2,"to":3,"sim":true,"who":"a\nb")"),
+      std::string::npos)
       << l;
 }
 

@@ -58,7 +58,8 @@ TEST(SecretBytes, MoveLeavesSourceEmptyAndCloneIsExplicit) {
 TEST(SecretBytes, SecureWipeZeroes) {
   std::uint8_t buf[4] = {1, 2, 3, 4};
   secure_wipe(buf, sizeof buf);
-  for (auto v : buf) EXPECT_EQ(v, 0);
+  for (auto v : buf)
+    EXPECT_EQ(v, 0);
 }
 
 }  // namespace

@@ -9,8 +9,14 @@ TEST(Strings, EqualFoldFollowsGo) {
   EXPECT_TRUE(equal_fold("Packages", "packages"));
   EXPECT_TRUE(equal_fold("SEALMODE", "SealMode"));
   EXPECT_FALSE(equal_fold("Package", "Packages"));
-  EXPECT_TRUE(equal_fold("\xE2\x84\xAA" "ey", "key"));  // KELVIN SIGN folds to k in Go
-  EXPECT_TRUE(equal_fold("\xC5\xBF" "ecrets", "Secrets"));  // long s folds to s
+  EXPECT_TRUE(
+      equal_fold("\xE2\x84\xAA"
+                 "ey",
+                 "key"));  // KELVIN SIGN folds to k in Go
+  EXPECT_TRUE(
+      equal_fold("\xC5\xBF"
+                 "ecrets",
+                 "Secrets"));  // long s folds to s
 }
 
 TEST(Strings, SplitLikeGo) {

@@ -10,7 +10,9 @@ namespace mr::testing {
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(UnixTime start) : now_(start.time_since_epoch().count()) {}
-  [[nodiscard]] UnixTime now() const override { return UnixTime(std::chrono::seconds(now_.load())); }
+  [[nodiscard]] UnixTime now() const override {
+    return UnixTime(std::chrono::seconds(now_.load()));
+  }
   void set(UnixTime t) { now_ = t.time_since_epoch().count(); }
   void advance(std::chrono::seconds d) { now_ += d.count(); }
 

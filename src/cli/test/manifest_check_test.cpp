@@ -25,12 +25,15 @@ RunResult run(const std::string& args) {
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p))
+    out.append(buf.data(), n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-std::string sample(const char* name) { return std::string(MR_SOURCE_DIR) + "/samples/" + name; }
+std::string sample(const char* name) {
+  return std::string(MR_SOURCE_DIR) + "/samples/" + name;
+}
 
 TEST(ManifestCheck, SamplesAreOk) {
   RunResult r = run("manifest check " + sample("minimal.json") + " " + sample("full.json") + " " +
@@ -40,17 +43,21 @@ TEST(ManifestCheck, SamplesAreOk) {
     EXPECT_THAT(r.output, HasSubstr("OK: " + sample(name) + "\n"));
   }
   // full.json has a Debug package without identity values: warned about, still valid.
-  EXPECT_THAT(r.output, HasSubstr(sample("full.json") + ": warning: manifest misses value for SignerID in package debug-tools\n"));
+  EXPECT_THAT(r.output,
+              HasSubstr(sample("full.json") +
+                        ": warning: manifest misses value for SignerID in package debug-tools\n"));
 }
 
 TEST(ManifestCheck, ListsEveryProblemAndExitsOne) {
   testing::TempDir dir;
   const auto path = (dir / "bad.json").string();
-  std::ofstream(path) << R"({"Packages":{"p":{"SignerID":"ab"}},"Marbles":{"m":{"Package":"p","TLS":["t"]}},"Config":{"SealMode":"Never"}})";
+  std::ofstream(path)
+      << R"({"Packages":{"p":{"SignerID":"ab"}},"Marbles":{"m":{"Package":"p","TLS":["t"]}},"Config":{"SealMode":"Never"}})";
   RunResult r = run("manifest check " + path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr(path + ": manifest misses value for ProductID in package p\n"));
-  EXPECT_THAT(r.output, HasSubstr(path + ": manifest misses value for SecurityVersion in package p\n"));
+  EXPECT_THAT(r.output,
+              HasSubstr(path + ": manifest misses value for SecurityVersion in package p\n"));
   EXPECT_THAT(r.output, HasSubstr(path + ": manifest misses TLS entry for t\n"));
   EXPECT_THAT(r.output, HasSubstr(path + ": unknown seal mode: Never\n"));
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("OK:")));
@@ -70,9 +77,14 @@ TEST(ManifestCheck, NotAManifestAndMissingFile) {
   testing::TempDir dir;
   const auto arr = (dir / "arr.json").string();
   std::ofstream(arr) << "[1,2,3]";
-  RunResult r = run("manifest check " + arr + " " + (dir / "missing.json").string() + " " + sample("minimal.json"));
+  RunResult r = run("manifest check " + arr + " " + (dir / "missing.json").string() + " " +
+                    sample("minimal.json"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr(arr + ": not a valid manifest: json: cannot unmarshal array into Go value of type Manifest\n"));
+  EXPECT_THAT(
+      r.output,
+      HasSubstr(
+          arr +
+          ": not a valid manifest: json: cannot unmarshal array into Go value of type Manifest\n"));
   EXPECT_THAT(r.output, HasSubstr("missing.json: cannot read: No such file or directory\n"));
   EXPECT_THAT(r.output, HasSubstr("OK: " + sample("minimal.json")));
 }

@@ -13,7 +13,9 @@ const UnixTime kNow = *parse_rfc3339("2026-11-23T12:00:00Z");
 
 class CaTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { ca_ = new CaSet(*generate_ca({"localhost", "coordinator.example", "10.1.2.3"}, kNow)); }
+  static void SetUpTestSuite() {
+    ca_ = new CaSet(*generate_ca({"localhost", "coordinator.example", "10.1.2.3"}, kNow));
+  }
   static void TearDownTestSuite() { delete ca_; }
   static CaSet* ca_;
 };
@@ -25,10 +27,12 @@ TEST_F(CaTest, RootHasUpstreamSubjectExtensionsAndSans) {
   EXPECT_EQ(root.issuer(), root.subject());
   EXPECT_TRUE(root.is_ca());
   EXPECT_EQ(root.key_usage(), crypto::kKeyUsageDigitalSignature | crypto::kKeyUsageCertSign);
-  EXPECT_EQ(root.ext_key_usage(), (std::vector<ExtKeyUsage>{ExtKeyUsage::kServerAuth, ExtKeyUsage::kClientAuth}));
+  EXPECT_EQ(root.ext_key_usage(),
+            (std::vector<ExtKeyUsage>{ExtKeyUsage::kServerAuth, ExtKeyUsage::kClientAuth}));
   EXPECT_EQ(root.dns_names(), (std::vector<std::string>{"localhost", "coordinator.example"}));
   std::vector<std::string> ips;
-  for (const auto& ip : root.ip_addresses()) ips.push_back(ip.to_string());
+  for (const auto& ip : root.ip_addresses())
+    ips.push_back(ip.to_string());
   EXPECT_EQ(ips, (std::vector<std::string>{"127.0.0.1", "::1", "10.1.2.3"}));
   EXPECT_EQ(root.public_key().curve(), crypto::Curve::kP384);
   EXPECT_FALSE(root.subject_key_id().empty());
@@ -58,7 +62,8 @@ TEST_F(CaTest, MarbleCertificateChainsToMarbleRootAndIntermediate) {
   auto csr_key = *crypto::PrivateKey::generate(crypto::KeySpec::ec(crypto::Curve::kP384));
   crypto::DistinguishedName subject;
   subject.organization = {"ignored org"};
-  auto csr_der = *crypto::create_csr(csr_key, subject, {"web", "web.ns"}, {*IpAddress::parse("10.0.0.7")});
+  auto csr_der =
+      *crypto::create_csr(csr_key, subject, {"web", "web.ns"}, {*IpAddress::parse("10.0.0.7")});
   auto csr = *crypto::parse_csr(csr_der);
   auto leaf_key = *crypto::PrivateKey::generate(crypto::KeySpec::ec(crypto::Curve::kP384));
   const Uuid uuid = *Uuid::parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
@@ -76,7 +81,8 @@ TEST_F(CaTest, MarbleCertificateChainsToMarbleRootAndIntermediate) {
   EXPECT_FALSE(ext->critical);
   EXPECT_EQ(to_string(ext->value), "backend");
   EXPECT_TRUE(crypto::verify_chain(*leaf, {}, {ca_->marble_root}, kNow + std::chrono::hours(1)));
-  EXPECT_TRUE(crypto::verify_chain(*leaf, {ca_->intermediate}, {ca_->root}, kNow + std::chrono::hours(1)));
+  EXPECT_TRUE(
+      crypto::verify_chain(*leaf, {ca_->intermediate}, {ca_->root}, kNow + std::chrono::hours(1)));
 }
 
 TEST_F(CaTest, RotationKeepsRootAndChangesIntermediate) {

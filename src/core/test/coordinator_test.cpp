@@ -42,9 +42,11 @@ std::string sample(const std::string& name) {
 }
 
 // minimal.json with the given recovery keys (1-based test key numbers) and threshold.
-std::string manifest_with_keys(std::vector<int> keys, int threshold = 0, std::string seal_mode = "") {
+std::string manifest_with_keys(std::vector<int> keys, int threshold = 0,
+                               std::string seal_mode = "") {
   gojson::Json j = gojson::Json::parse(sample("minimal.json"));
-  for (int k : keys) j["RecoveryKeys"]["officer" + std::to_string(k)] = testing::recovery_pub_pem(k);
+  for (int k : keys)
+    j["RecoveryKeys"]["officer" + std::to_string(k)] = testing::recovery_pub_pem(k);
   j["Config"]["RecoveryThreshold"] = threshold;
   j["Config"]["SealMode"] = seal_mode;
   return j.dump();
@@ -88,7 +90,8 @@ class CoordinatorTest : public ::testing::Test {
 
   // Decrypts officer |k|'s recovery secret and uploads it with its signature.
   Result<RecoverResult> upload(const std::map<std::string, Bytes>& secrets, int k) {
-    auto plain = crypto::rsa_oaep_decrypt(recovery_key(k), secrets.at("officer" + std::to_string(k)));
+    auto plain =
+        crypto::rsa_oaep_decrypt(recovery_key(k), secrets.at("officer" + std::to_string(k)));
     EXPECT_TRUE(plain);
     auto sig = crypto::sign(recovery_key(k), plain->span(), crypto::HashAlg::kSha256);
     return api_->recover(std::move(*plain), std::move(*sig));
@@ -115,8 +118,10 @@ TEST_F(CoordinatorTest, FreshStartAcceptsAManifest) {
   ASSERT_TRUE(cq);
   auto chain = crypto::pem_decode_all(cq->cert_chain_pem);
   ASSERT_EQ(chain.size(), 2u);
-  EXPECT_EQ(crypto::Certificate::from_der(chain[0].der)->subject().common_name, "MarbleRun Coordinator - Intermediate CA");
-  EXPECT_EQ(crypto::Certificate::from_der(chain[1].der)->subject().common_name, "MarbleRun Coordinator");
+  EXPECT_EQ(crypto::Certificate::from_der(chain[0].der)->subject().common_name,
+            "MarbleRun Coordinator - Intermediate CA");
+  EXPECT_EQ(crypto::Certificate::from_der(chain[1].der)->subject().common_name,
+            "MarbleRun Coordinator");
   EXPECT_TRUE(cq->quote.empty());  // simulation
   EXPECT_TRUE(core_->snapshot()->simulation);
 }
@@ -133,7 +138,8 @@ TEST_F(CoordinatorTest, SetManifestThenRestartKeepsEverything) {
   EXPECT_EQ(m->raw, raw);
   EXPECT_EQ(m->fingerprint, hex_encode(crypto::sha256(as_bytes(raw))));
   const auto root = core_->snapshot()->ca->root;
-  EXPECT_TRUE(crypto::verify(root.public_key(), as_bytes(raw), m->signature, crypto::HashAlg::kSha256));
+  EXPECT_TRUE(
+      crypto::verify(root.public_key(), as_bytes(raw), m->signature, crypto::HashAlg::kSha256));
   const auto secrets_before = core_->snapshot()->secrets;
   EXPECT_TRUE(secrets_before.contains("sessionKey"));
   EXPECT_EQ(secrets_before.at("sessionKey").private_key.size(), 32u);
@@ -154,7 +160,10 @@ TEST_F(CoordinatorTest, InvalidManifestLeavesStateUnchanged) {
   auto r = api_->set_manifest(R"({"Packages":{},"Marbles":{}})");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "checking manifest: no allowed packages defined");
-  EXPECT_EQ(api_->set_manifest("{not json").error().message.rfind("unmarshaling manifest: invalid JSON", 0), 0u);
+  EXPECT_EQ(api_->set_manifest("{not json")
+                .error()
+                .message.rfind("unmarshaling manifest: invalid JSON", 0),
+            0u);
   EXPECT_EQ(state(), State::kAcceptingManifest);
   EXPECT_EQ(core_->snapshot()->ca->root, root);
 }
@@ -193,7 +202,10 @@ TEST_F(CoordinatorTest, RecoveryWhenTheSealKeyIsReplaced) {
   restart();
   EXPECT_EQ(state(), State::kAcceptingMarbles);
   remove_seal_key();
-  { auto other = seal::FileSealKeyProvider(dir_.path() / "data"); ASSERT_TRUE(other.seal_key(seal::KeyKind::kProductKey)); }
+  {
+    auto other = seal::FileSealKeyProvider(dir_.path() / "data");
+    ASSERT_TRUE(other.seal_key(seal::KeyKind::kProductKey));
+  }
   restart();
   EXPECT_EQ(state(), State::kRecovery);
   ASSERT_TRUE(upload(secrets, 1));
@@ -240,7 +252,8 @@ TEST_F(CoordinatorTest, RecoveryRefusesWrongSignatureAndWrongState) {
   auto bad_sig = *crypto::sign(recovery_key(2), plain.span(), crypto::HashAlg::kSha256);
   auto r = api_->recover(std::move(plain), bad_sig);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "no matching recovery key found for recovery public key \"officer1\"");
+  EXPECT_EQ(r.error().message,
+            "no matching recovery key found for recovery public key \"officer1\"");
   EXPECT_EQ(state(), State::kRecovery);
   // Without recovery data an unknown secret just asks for more (spec 9.5) and must not stop
   // the real one from working afterwards.
@@ -255,7 +268,8 @@ TEST_F(CoordinatorTest, RecoveryRefusesWrongSignatureAndWrongState) {
 TEST_F(CoordinatorTest, UnreadableSealKeyStopsStartup) {
   ASSERT_TRUE(api_->set_manifest(manifest_with_keys({1})));
   stop();
-  std::filesystem::permissions(dir_.path() / "data" / "seal.key", std::filesystem::perms::others_read,
+  std::filesystem::permissions(dir_.path() / "data" / "seal.key",
+                               std::filesystem::perms::others_read,
                                std::filesystem::perm_options::add);
   auto sqlite = store::SqliteStore::open(dir_.path() / "data");
   store::MemoryStore mem;
@@ -321,7 +335,8 @@ TEST_F(CoordinatorTest, FailureAfterEachStepOfSetManifest) {
       std::filesystem::remove_all(dir_.path() / "data");
       inject_faults_ = true;
       start();
-      faulty_->set_plan({n, store::testing::kFaultAllOps, timing, store::testing::FaultRepeat::kSticky});
+      faulty_->set_plan(
+          {n, store::testing::kFaultAllOps, timing, store::testing::FaultRepeat::kSticky});
       auto r = api_->set_manifest(raw);
       const bool triggered = faulty_->fault_triggered();
       if (!r) {

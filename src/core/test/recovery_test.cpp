@@ -13,15 +13,19 @@ using testing::recovery_pub_pem;
 
 manifest::NameMap<std::string> keys(int n) {
   manifest::NameMap<std::string> out;
-  for (int i = 1; i <= n; ++i) out.emplace("officer" + std::to_string(i), recovery_pub_pem(i));
+  for (int i = 1; i <= n; ++i)
+    out.emplace("officer" + std::to_string(i), recovery_pub_pem(i));
   return out;
 }
 
 SecretBytes decrypt(const DataKey& dk, int i) {
-  return *crypto::rsa_oaep_decrypt(recovery_key(i), dk.encrypted_secrets.at("officer" + std::to_string(i)));
+  return *crypto::rsa_oaep_decrypt(recovery_key(i),
+                                   dk.encrypted_secrets.at("officer" + std::to_string(i)));
 }
 
-Bytes sign(int i, const SecretBytes& secret) { return *crypto::sign(recovery_key(i), secret.span(), crypto::HashAlg::kSha256); }
+Bytes sign(int i, const SecretBytes& secret) {
+  return *crypto::sign(recovery_key(i), secret.span(), crypto::HashAlg::kSha256);
+}
 
 manifest::Manifest manifest_with(int n, std::uint64_t threshold) {
   manifest::Manifest m;
@@ -103,16 +107,19 @@ TEST(Recovery, UnknownShareAndBadLength) {
   const auto opens = [](ByteSpan) { return false; };
   EXPECT_EQ(session.add(SecretBytes(Bytes(32, 7)), {}, opens).error().message,
             "uploaded an invalid or already used secret");
-  EXPECT_EQ(session.add(SecretBytes(Bytes(20, 7)), {}, opens).error().message, "invalid secret length");
+  EXPECT_EQ(session.add(SecretBytes(Bytes(20, 7)), {}, opens).error().message,
+            "invalid secret length");
   RecoverySession no_data({});
-  EXPECT_EQ(no_data.add(SecretBytes(Bytes(33, 7)), {}, opens).error().message, "invalid secret length");
+  EXPECT_EQ(no_data.add(SecretBytes(Bytes(33, 7)), {}, opens).error().message,
+            "invalid secret length");
 }
 
 TEST(Recovery, WithoutRecoveryDataTriesXorOfSubsets) {
   // Recovery data lost: the key is the XOR of two of the three uploads.
   const SecretBytes a(Bytes(32, 0x11)), b(Bytes(32, 0x22)), noise(Bytes(32, 0x5a));
   Bytes x(32);
-  for (int i = 0; i < 32; ++i) x[i] = 0x11 ^ 0x22;
+  for (int i = 0; i < 32; ++i)
+    x[i] = 0x11 ^ 0x22;
   const SecretBytes key(x);
   RecoverySession session({});
   const auto opens = [&](ByteSpan k) { return key.equals(k); };
@@ -141,8 +148,9 @@ TEST(Recovery, SignatureRules) {
     RecoverySession session(dk.recovery_data);
     ASSERT_TRUE(session.add(s1.clone(), sign(1, s1), opens));
     ASSERT_TRUE(session.add(s2.clone(), sign(2, s2), opens));
-    EXPECT_EQ(session.validate_signatures(manifest_with(3, 0)).error().message,
-              "recovery keys in manifest do not match the keys used for recovery: expected 3, got 2");
+    EXPECT_EQ(
+        session.validate_signatures(manifest_with(3, 0)).error().message,
+        "recovery keys in manifest do not match the keys used for recovery: expected 3, got 2");
   }
 }
 

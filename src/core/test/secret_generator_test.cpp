@@ -31,7 +31,11 @@ CaSet* SecretGen::ca_ = nullptr;
 TEST_F(SecretGen, SharedAndPrivateAreSelectedByUuid) {
   SecretMap defs{{"shared", def("symmetric-key", 128, true)},
                  {"private", def("symmetric-key", 256, false)},
-                 {"user", [] { auto s = def("plain", 0, false); s.user_defined = true; return s; }()}};
+                 {"user", [] {
+                    auto s = def("plain", 0, false);
+                    s.user_defined = true;
+                    return s;
+                  }()}};
   auto shared = generate_secrets(defs, std::nullopt, "", ctx());
   ASSERT_TRUE(shared);
   ASSERT_EQ(shared->size(), 1u);
@@ -93,18 +97,23 @@ TEST_F(SecretGen, TemplateFieldsAndValidity) {
 
   auto multi = def("cert-ecdsa", 384, true);
   multi.cert.dns_names = std::vector<std::string>{"a", "b"};
-  EXPECT_EQ(crypto::Certificate::from_der(generate_secret("m", multi, std::nullopt, "", ctx())->cert_der)->subject().common_name,
-            "MarbleRun Generated Certificate");
+  EXPECT_EQ(
+      crypto::Certificate::from_der(generate_secret("m", multi, std::nullopt, "", ctx())->cert_der)
+          ->subject()
+          .common_name,
+      "MarbleRun Generated Certificate");
 
   auto fixed = def("cert-ecdsa", 256, true);
   fixed.cert.not_after = *parse_rfc3339("2030-01-01T00:00:00Z");
   auto kept = *generate_secret("f", fixed, std::nullopt, "", ctx());
-  EXPECT_EQ(crypto::Certificate::from_der(kept.cert_der)->not_after(), *parse_rfc3339("2030-01-01T00:00:00Z"));
+  EXPECT_EQ(crypto::Certificate::from_der(kept.cert_der)->not_after(),
+            *parse_rfc3339("2030-01-01T00:00:00Z"));
 }
 
 TEST_F(SecretGen, SizeErrors) {
-  EXPECT_EQ(generate_secret("k", def("symmetric-key", 0, true), std::nullopt, "", ctx()).error().message,
-            "invalid secret size: k");
+  EXPECT_EQ(
+      generate_secret("k", def("symmetric-key", 0, true), std::nullopt, "", ctx()).error().message,
+      "invalid secret size: k");
   EXPECT_EQ(generate_secret("p", def("plain", 0, true), std::nullopt, "", ctx()).error().message,
             "secret p is invalid: unsupported secret of type plain");
 }

@@ -12,12 +12,14 @@ TEST(Shamir, AnyThresholdSubsetRecoversTheSecret) {
   auto shares = shamir::split(secret.span(), 5, 3);
   ASSERT_TRUE(shares);
   ASSERT_EQ(shares->size(), 5u);
-  for (const auto& s : *shares) EXPECT_EQ(s.size(), 33u);
+  for (const auto& s : *shares)
+    EXPECT_EQ(s.size(), 33u);
   for (int a = 0; a < 5; ++a)
     for (int b = a + 1; b < 5; ++b)
       for (int c = b + 1; c < 5; ++c) {
         std::vector<SecretBytes> pick;
-        for (int i : {a, b, c}) pick.push_back((*shares)[i].clone());
+        for (int i : {a, b, c})
+          pick.push_back((*shares)[i].clone());
         auto got = shamir::combine(pick);
         ASSERT_TRUE(got);
         EXPECT_TRUE(got->equals(secret.span())) << a << b << c;

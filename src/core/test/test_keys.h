@@ -20,6 +20,8 @@ inline crypto::PrivateKey recovery_key(int i) {
   return *crypto::PrivateKey::from_pem(testdata("keys/recovery_" + std::to_string(i) + ".key.pem"));
 }
 
-inline std::string recovery_pub_pem(int i) { return testdata("keys/recovery_" + std::to_string(i) + ".pub.pem"); }
+inline std::string recovery_pub_pem(int i) {
+  return testdata("keys/recovery_" + std::to_string(i) + ".pub.pem");
+}
 
 }  // namespace mr::core::testing

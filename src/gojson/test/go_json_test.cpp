@@ -18,13 +18,14 @@ Result<Pkg> decode(std::string_view text) {
   MR_ASSIGN_OR_RETURN(Json j, parse(text));
   Pkg p;
   Decoder d;
-  d.object(j, "Pkg",
-           {{"Debug", [&](const Json& v) { d.boolean(v, p.debug); }},
-            {"UniqueID", [&](const Json& v) { d.string(v, p.id); }},
-            {"SecurityVersion", [&](const Json& v) { d.optional_uint(v, "uint", UINT64_MAX, p.svn); }},
-            {"MaxActivations", [&](const Json& v) { d.uint64(v, p.max); }},
-            {"List", [&](const Json& v) { d.string_list(v, p.list); }},
-            {"Raw", [&](const Json& v) { d.bytes(v, p.raw); }}});
+  d.object(
+      j, "Pkg",
+      {{"Debug", [&](const Json& v) { d.boolean(v, p.debug); }},
+       {"UniqueID", [&](const Json& v) { d.string(v, p.id); }},
+       {"SecurityVersion", [&](const Json& v) { d.optional_uint(v, "uint", UINT64_MAX, p.svn); }},
+       {"MaxActivations", [&](const Json& v) { d.uint64(v, p.max); }},
+       {"List", [&](const Json& v) { d.string_list(v, p.list); }},
+       {"Raw", [&](const Json& v) { d.bytes(v, p.raw); }}});
   if (d.failed()) return fail(d.take_error());
   return p;
 }
@@ -55,17 +56,19 @@ TEST(GoJson, NullKeepsValuesButResetsPointersAndSlices) {
 }
 
 TEST(GoJson, IntegersRejectSignsFractionsAndExponents) {
-  for (const char* bad : {R"({"MaxActivations":-1})", R"({"MaxActivations":1.5})",
-                          R"({"MaxActivations":1e2})", R"({"MaxActivations":1.0})",
-                          R"({"MaxActivations":"1"})", R"({"MaxActivations":18446744073709551616})"}) {
+  for (const char* bad :
+       {R"({"MaxActivations":-1})", R"({"MaxActivations":1.5})", R"({"MaxActivations":1e2})",
+        R"({"MaxActivations":1.0})", R"({"MaxActivations":"1"})",
+        R"({"MaxActivations":18446744073709551616})"}) {
     auto p = decode(bad);
     ASSERT_FALSE(p) << bad;
     EXPECT_NE(p.error().message.find("into Go struct field Pkg.MaxActivations of type uint"),
               std::string::npos)
         << p.error().message;
   }
-  EXPECT_EQ(decode(R"({"MaxActivations":-1})").error().message,
-            "json: cannot unmarshal number -1 into Go struct field Pkg.MaxActivations of type uint");
+  EXPECT_EQ(
+      decode(R"({"MaxActivations":-1})").error().message,
+      "json: cannot unmarshal number -1 into Go struct field Pkg.MaxActivations of type uint");
 }
 
 TEST(GoJson, TypeMismatchNamesFieldAndType) {
@@ -73,7 +76,8 @@ TEST(GoJson, TypeMismatchNamesFieldAndType) {
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().message,
             "json: cannot unmarshal string into Go struct field Pkg.Debug of type bool");
-  EXPECT_EQ(decode("[1]").error().message, "json: cannot unmarshal array into Go value of type Pkg");
+  EXPECT_EQ(decode("[1]").error().message,
+            "json: cannot unmarshal array into Go value of type Pkg");
 }
 
 TEST(GoJson, BytesAcceptBase64OrNumberArrays) {

@@ -1,12 +1,13 @@
 // One test per validation rule of spec 5.6 and 5.7: each feeds the valid base manifest broken in
 // exactly one way and asserts the refusal and its message.
 
+#include "manifest/check.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <functional>
 
-#include "manifest/check.h"
 #include "test_util.h"
 
 namespace mr::manifest {
@@ -14,9 +15,9 @@ namespace {
 
 using nlohmann::json;
 using testing::base_manifest;
-using testing::parse_or_die;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testing::parse_or_die;
 
 CheckReport check_json(const json& j, CheckOptions opts = {}) {
   Manifest m = parse_or_die(j);
@@ -60,13 +61,15 @@ TEST(Check, Rule3aMarblePackageMustExist) {
 
 TEST(Check, Rule3bUniqueIdWithOtherIdentity) {
   expect_errors([](json& j) { j["Packages"]["unique"]["SecurityVersion"] = 1; },
-                {"manifest specifies both UniqueID *and* SignerID/ProductID/SecurityVersion in package unique"});
+                {"manifest specifies both UniqueID *and* SignerID/ProductID/SecurityVersion in "
+                 "package unique"});
   json j = base_manifest();
   j["Packages"]["unique"]["SignerID"] = "ab";
   j["Packages"]["unique"]["Debug"] = true;
   CheckReport r = check_json(j);
   EXPECT_TRUE(r.ok());
-  EXPECT_THAT(r.warnings, ElementsAre("manifest specifies both UniqueID *and* SignerID/ProductID/SecurityVersion in package unique"));
+  EXPECT_THAT(r.warnings, ElementsAre("manifest specifies both UniqueID *and* "
+                                      "SignerID/ProductID/SecurityVersion in package unique"));
 }
 
 TEST(Check, Rule3cMissingIdentityValues) {
@@ -84,8 +87,11 @@ TEST(Check, Rule3cMissingIdentityValues) {
 }
 
 TEST(Check, Rule3dMarbleTlsTagMustExist) {
-  expect_errors([](json& j) { j["Marbles"]["web"]["TLS"] = {"tag", "nope"}; },
-                {"manifest misses TLS entry for nope"});
+  expect_errors(
+      [](json& j) {
+        j["Marbles"]["web"]["TLS"] = {"tag", "nope"};
+      },
+      {"manifest misses TLS entry for nope"});
 }
 
 TEST(Check, Rule4TlsIncoming) {
@@ -113,41 +119,62 @@ TEST(Check, Rule4TlsOutgoing) {
 TEST(Check, Rule5Users) {
   expect_errors([](json& j) { j["Users"]["bob"]["Certificate"] = ""; },
                 {"manifest does not contain a certificate for user bob"});
-  expect_errors([](json& j) { j["Users"]["bob"]["Roles"] = {"writer", "ghost"}; },
-                {"manifest specifies role ghost for user bob, but role does not exist"});
-  expect_errors([](json& j) { j["Users"]["bob"]["Certificate"] = j["Users"]["alice"]["Certificate"]; },
-                {"manifest contains the same certificate for users alice and bob"});
+  expect_errors(
+      [](json& j) {
+        j["Users"]["bob"]["Roles"] = {"writer", "ghost"};
+      },
+      {"manifest specifies role ghost for user bob, but role does not exist"});
+  expect_errors(
+      [](json& j) { j["Users"]["bob"]["Certificate"] = j["Users"]["alice"]["Certificate"]; },
+      {"manifest contains the same certificate for users alice and bob"});
 }
 
 TEST(Check, Rule6PackagesRoles) {
   expect_errors(
       [](json& j) {
-        j["Roles"]["pu"] = {{"ResourceType", "Packages"}, {"ResourceNames", {"ghost"}}, {"Actions", {"UpdateSecurityVersion"}}};
+        j["Roles"]["pu"] = {{"ResourceType", "Packages"},
+                            {"ResourceNames", {"ghost"}},
+                            {"Actions", {"UpdateSecurityVersion"}}};
       },
       {"role pu: resource ghost of type Packages is not defined in manifest"});
   expect_errors(
       [](json& j) {
-        j["Roles"]["pu"] = {{"ResourceType", "Packages"}, {"ResourceNames", {"pkg"}}, {"Actions", {"Delete"}}};
+        j["Roles"]["pu"] = {
+            {"ResourceType", "Packages"}, {"ResourceNames", {"pkg"}}, {"Actions", {"Delete"}}};
       },
       {"unknown action: Delete for type Packages in role: pu"});
 }
 
 TEST(Check, Rule6SecretsRoles) {
-  expect_errors([](json& j) { j["Roles"]["reader"]["Actions"] = {"ReadSecret", "Shred"}; },
-                {"unknown action: Shred for type Secrets in role: reader"});
-  expect_errors([](json& j) { j["Roles"]["reader"]["ResourceNames"] = {"shared", "ghost"}; },
-                {"role reader: resource ghost of type Secrets is not defined in manifest"});
-  expect_errors([](json& j) { j["Roles"]["writer"]["ResourceNames"] = {"upload", "shared"}; },
-                {"manifest specifies write permission for role writer and secret shared, but secret is not user-defined"});
-  expect_errors([](json& j) { j["Roles"]["reader"]["ResourceNames"] = {"private"}; },
-                {"manifest specifies read permission for role reader and per-marble-unique secret private"});
+  expect_errors(
+      [](json& j) {
+        j["Roles"]["reader"]["Actions"] = {"ReadSecret", "Shred"};
+      },
+      {"unknown action: Shred for type Secrets in role: reader"});
+  expect_errors(
+      [](json& j) {
+        j["Roles"]["reader"]["ResourceNames"] = {"shared", "ghost"};
+      },
+      {"role reader: resource ghost of type Secrets is not defined in manifest"});
+  expect_errors(
+      [](json& j) {
+        j["Roles"]["writer"]["ResourceNames"] = {"upload", "shared"};
+      },
+      {"manifest specifies write permission for role writer and secret shared, but secret is not "
+       "user-defined"});
+  expect_errors(
+      [](json& j) { j["Roles"]["reader"]["ResourceNames"] = {"private"}; },
+      {"manifest specifies read permission for role reader and per-marble-unique secret private"});
 }
 
 TEST(Check, Rule6ManifestRoles) {
   expect_errors([](json& j) { j["Roles"]["updater"]["ResourceNames"] = {"x"}; },
                 {"role updater: resource names are not allowed for type Manifest"});
-  expect_errors([](json& j) { j["Roles"]["updater"]["Actions"] = {"UpdateManifest", "Rewrite"}; },
-                {"unknown action: Rewrite for type Manifest in role: updater"});
+  expect_errors(
+      [](json& j) {
+        j["Roles"]["updater"]["Actions"] = {"UpdateManifest", "Rewrite"};
+      },
+      {"unknown action: Rewrite for type Manifest in role: updater"});
 }
 
 TEST(Check, Rule6UnknownResourceTypeIsCaseSensitive) {
@@ -163,12 +190,14 @@ TEST(Check, Rule7Secrets) {
         j["Secrets"]["cert"]["ValidFor"] = 10;
         j["Secrets"]["cert"]["Cert"] = {{"NotAfter", "2030-01-01T00:00:00Z"}};
       },
-      {"ambiguous certificate validity duration for secret: cert, both NotAfter and ValidFor are specified"});
+      {"ambiguous certificate validity duration for secret: cert, both NotAfter and ValidFor are "
+       "specified"});
 }
 
 TEST(Check, Rule8UpdateThreshold) {
-  expect_errors([](json& j) { j["Config"]["UpdateThreshold"] = 2; },
-                {"not enough users with manifest update permissions (1) to meet the threshold of 2"});
+  expect_errors(
+      [](json& j) { j["Config"]["UpdateThreshold"] = 2; },
+      {"not enough users with manifest update permissions (1) to meet the threshold of 2"});
   // Only the first action counts (upstream quirk).
   json j = base_manifest();
   j["Users"]["bob"]["Roles"] = {"writer", "updater2"};
@@ -178,7 +207,8 @@ TEST(Check, Rule8UpdateThreshold) {
 }
 
 TEST(Check, Rule9SealMode) {
-  expect_errors([](json& j) { j["Config"]["SealMode"] = "productkey"; }, {"unknown seal mode: productkey"});
+  expect_errors([](json& j) { j["Config"]["SealMode"] = "productkey"; },
+                {"unknown seal mode: productkey"});
   for (const char* ok : {"", "ProductKey", "UniqueKey", "Disabled"}) {
     json j = base_manifest();
     j["Config"]["SealMode"] = ok;
@@ -187,17 +217,24 @@ TEST(Check, Rule9SealMode) {
 }
 
 TEST(Check, Rule10FeatureGates) {
-  expect_errors([](json& j) { j["Config"]["FeatureGates"] = {"signquoteendpoint", "TimeTravel"}; },
-                {"unknown feature gate: TimeTravel"});
+  expect_errors(
+      [](json& j) {
+        j["Config"]["FeatureGates"] = {"signquoteendpoint", "TimeTravel"};
+      },
+      {"unknown feature gate: TimeTravel"});
   json j = base_manifest();
   j["Config"]["FeatureGates"] = {"AzureHSMSealing"};
   CheckReport missing = check_json(j);
   ASSERT_EQ(missing.errors.size(), 1u);
-  EXPECT_EQ(missing.errors[0].rfind("manifest enables sealing with Azure HSM key, but required environment variables are not set: [EDG_MAA_URL", 0), 0u)
+  EXPECT_EQ(missing.errors[0].rfind("manifest enables sealing with Azure HSM key, but required "
+                                    "environment variables are not set: [EDG_MAA_URL",
+                                    0),
+            0u)
       << missing.errors[0];
   CheckOptions all_set{[](std::string_view) { return true; }};
   CheckReport unsupported = check_json(j, all_set);
-  EXPECT_THAT(unsupported.errors, ElementsAre("feature gate AzureHSMSealing is not supported by this Coordinator"));
+  EXPECT_THAT(unsupported.errors,
+              ElementsAre("feature gate AzureHSMSealing is not supported by this Coordinator"));
 }
 
 TEST(Check, Rule11RecoveryThresholdNeedsKeys) {
@@ -211,18 +248,35 @@ TEST(Check, Rule12RecoveryThresholdOfOne) {
 }
 
 TEST(Check, GenerationSizeRules) {
-  expect_errors([](json& j) { j["Secrets"]["private"]["Size"] = 0; }, {"invalid secret size: private"});
-  expect_errors([](json& j) { j["Secrets"]["private"]["Size"] = 12; }, {"invalid secret size: private"});
-  expect_errors([](json& j) { j["Secrets"]["ed"] = {{"Type", "cert-ed25519"}, {"Size", 256}}; },
-                {"invalid secret size for cert-ed25519 secret ed: none is expected, got: 256"});
+  expect_errors([](json& j) { j["Secrets"]["private"]["Size"] = 0; },
+                {"invalid secret size: private"});
+  expect_errors([](json& j) { j["Secrets"]["private"]["Size"] = 12; },
+                {"invalid secret size: private"});
+  expect_errors(
+      [](json& j) {
+        j["Secrets"]["ed"] = {{"Type", "cert-ed25519"}, {"Size", 256}};
+      },
+      {"invalid secret size for cert-ed25519 secret ed: none is expected, got: 256"});
   expect_errors([](json& j) { j["Secrets"]["cert"]["Size"] = 123; },
-                {"invalid secret size for cert-ecdsa secret cert: unsupported size 123: does not map to a supported curve"});
-  expect_errors([](json& j) { j["Secrets"]["rsa"] = {{"Type", "cert-rsa"}}; },
-                {"invalid secret size for cert-rsa secret rsa: 0 bits is outside the supported range 1024-8192"});
-  expect_errors([](json& j) { j["Secrets"]["rsa"] = {{"Type", "cert-rsa"}, {"Size", 16384}}; },
-                {"invalid secret size for cert-rsa secret rsa: 16384 bits is outside the supported range 1024-8192"});
-  expect_errors([](json& j) { j["Secrets"]["p"] = {{"Type", "plain"}}; },
-                {"secret p is invalid: unsupported secret of type plain"});
+                {"invalid secret size for cert-ecdsa secret cert: unsupported size 123: does not "
+                 "map to a supported curve"});
+  expect_errors(
+      [](json& j) {
+        j["Secrets"]["rsa"] = {{"Type", "cert-rsa"}};
+      },
+      {"invalid secret size for cert-rsa secret rsa: 0 bits is outside the supported range "
+       "1024-8192"});
+  expect_errors(
+      [](json& j) {
+        j["Secrets"]["rsa"] = {{"Type", "cert-rsa"}, {"Size", 16384}};
+      },
+      {"invalid secret size for cert-rsa secret rsa: 16384 bits is outside the supported range "
+       "1024-8192"});
+  expect_errors(
+      [](json& j) {
+        j["Secrets"]["p"] = {{"Type", "plain"}};
+      },
+      {"secret p is invalid: unsupported secret of type plain"});
   // User-defined secrets are not generated, so their sizes are checked at upload time instead.
   json j = base_manifest();
   j["Secrets"]["u"] = {{"Type", "symmetric-key"}, {"UserDefined", true}};
@@ -232,16 +286,21 @@ TEST(Check, GenerationSizeRules) {
 TEST(Check, RecoveryKeysMustBeRsaPublicKeys) {
   expect_errors([](json& j) { j["RecoveryKeys"]["officer"] = "not pem"; },
                 {"recovery key officer: given PEM data is not a public key"});
-  expect_errors([](json& j) { j["RecoveryKeys"]["officer"] = testing::testdata("keys/alice.cert.pem"); },
-                {"recovery key officer: given PEM data is not a public key"});
+  expect_errors(
+      [](json& j) { j["RecoveryKeys"]["officer"] = testing::testdata("keys/alice.cert.pem"); },
+      {"recovery key officer: given PEM data is not a public key"});
   // An EC public key is a PUBLIC KEY block but not RSA.
-  expect_errors([](json& j) { j["RecoveryKeys"]["officer"] = testing::testdata("keys/alice.pub.pem"); },
-                {"recovery key officer: unsupported type of public key"});
+  expect_errors(
+      [](json& j) { j["RecoveryKeys"]["officer"] = testing::testdata("keys/alice.pub.pem"); },
+      {"recovery key officer: unsupported type of public key"});
 }
 
 TEST(Check, UserCertificatesMustParse) {
   expect_errors(
-      [](json& j) { j["Users"]["bob"]["Certificate"] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"; },
+      [](json& j) {
+        j["Users"]["bob"]["Certificate"] =
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+      },
       {"received invalid certificate for user bob"});
 }
 

@@ -1,20 +1,21 @@
 // Template functions in each context (spec 6.3) and the dry run (spec 5.8).
 
+#include "manifest/dry_run.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "base/encoding.h"
-#include "manifest/dry_run.h"
 #include "test_util.h"
 
 namespace mr::manifest {
 namespace {
 
+using nlohmann::json;
+using testing::base_manifest;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using nlohmann::json;
-using testing::base_manifest;
 using testing::parse_or_die;
 
 NameMap<Secret> sample_secrets() {
@@ -88,7 +89,8 @@ TEST(Functions, HexAndBase64InBothContexts) {
     EXPECT_EQ(*render("{{ .Secrets.key | hex }}", env), "00ab00cd");
     EXPECT_EQ(*render("{{ base64 .Secrets.key.Private }}", env), "AKsAzQ==");
     EXPECT_EQ(*render("{{ hex .Secrets.cert.Cert }}", env), "300102");
-    EXPECT_EQ(*render("{{ base64 .Secrets.cert }}", env), "MAM=");  // a whole Secret means its Public
+    EXPECT_EQ(*render("{{ base64 .Secrets.cert }}", env),
+              "MAM=");  // a whole Secret means its Public
   }
 }
 
@@ -107,8 +109,10 @@ TEST(Functions, StringOnlyInEnvAndOnlyForPlainSecrets) {
   EXPECT_THAT(render("{{ string .Secrets.plain }}", false).error().message,
               HasSubstr("function \"string\" not defined"));
   EXPECT_THAT(render("{{ string .Secrets.key }}", true).error().message,
-              HasSubstr("only secrets of type plain are allowed to use string encoding for environment variables"));
-  EXPECT_THAT(render("{{ string .Secrets.nul }}", true).error().message, HasSubstr("secret contains null bytes"));
+              HasSubstr("only secrets of type plain are allowed to use string encoding for "
+                        "environment variables"));
+  EXPECT_THAT(render("{{ string .Secrets.nul }}", true).error().message,
+              HasSubstr("secret contains null bytes"));
 }
 
 TEST(Functions, MissingValuesAndTrimMarkers) {
@@ -142,7 +146,9 @@ TEST(DryRun, ReportsMarbleAndEntry) {
   Manifest m = parse_or_die(j);
   CheckReport r = dry_run_report(m, placeholder_secrets(m));
   ASSERT_EQ(r.errors.size(), 2u);
-  EXPECT_THAT(r.errors[0], HasSubstr("in Marble web: env variable K: template: data:1: function \"raw\" not defined"));
+  EXPECT_THAT(
+      r.errors[0],
+      HasSubstr("in Marble web: env variable K: template: data:1: function \"raw\" not defined"));
   EXPECT_THAT(r.errors[1], HasSubstr("in Marble worker: file /f: template: data:1:"));
   EXPECT_THAT(r.errors[1], HasSubstr("secret does not exist"));
 }
@@ -158,7 +164,8 @@ TEST(DryRun, SymmetricKeyHasNoCertificate) {
 
 TEST(DryRun, Rule13EnvWithNulBytes) {
   json j = base_manifest();
-  j["Marbles"]["web"]["Parameters"]["Env"]["BIN"] = {{"Data", "YQBi"}, {"Encoding", "base64"}, {"NoTemplates", true}};
+  j["Marbles"]["web"]["Parameters"]["Env"]["BIN"] = {
+      {"Data", "YQBi"}, {"Encoding", "base64"}, {"NoTemplates", true}};
   Manifest m = parse_or_die(j);
   EXPECT_THAT(dry_run_report(m, placeholder_secrets(m)).errors,
               ElementsAre("in Marble web: env variable: BIN: content contains null bytes"));

@@ -35,7 +35,8 @@ TEST(Parse, EverySectionOfTheBaseManifest) {
 }
 
 TEST(Parse, CaseInsensitiveKeysAndUnknownKeysIgnored) {
-  auto m = Manifest::parse(R"({"packages":{"p":{"signerid":"ab","PRODUCTID":0}},"MARBLES":{"m":{"package":"p"}},"Extra":{"x":1}})");
+  auto m = Manifest::parse(
+      R"({"packages":{"p":{"signerid":"ab","PRODUCTID":0}},"MARBLES":{"m":{"package":"p"}},"Extra":{"x":1}})");
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->packages.at("p").signer_id, "ab");
   ASSERT_TRUE(m->packages.at("p").product_id.has_value());  // 0 is present, not absent
@@ -44,7 +45,8 @@ TEST(Parse, CaseInsensitiveKeysAndUnknownKeysIgnored) {
 }
 
 TEST(Parse, NullIsAbsent) {
-  auto m = Manifest::parse(R"({"Packages":null,"Marbles":{"m":{"Package":null,"Parameters":null}},"Config":null})");
+  auto m = Manifest::parse(
+      R"({"Packages":null,"Marbles":{"m":{"Package":null,"Parameters":null}},"Config":null})");
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_TRUE(m->packages.empty());
   EXPECT_EQ(m->marbles.at("m").package, "");
@@ -71,11 +73,19 @@ TEST(Parse, FileFormsAndEncodings) {
 }
 
 TEST(Parse, FileErrors) {
-  EXPECT_EQ(Manifest::parse(R"({"Marbles":{"m":{"Parameters":{"Env":{"E":{"Data":"x","Encoding":"rot13"}}}}}})").error().message,
+  EXPECT_EQ(Manifest::parse(
+                R"({"Marbles":{"m":{"Parameters":{"Env":{"E":{"Data":"x","Encoding":"rot13"}}}}}})")
+                .error()
+                .message,
             "unknown encoding type: rot13");
-  EXPECT_EQ(Manifest::parse(R"({"Marbles":{"m":{"Parameters":{"Env":{"E":{"Data":"!!","Encoding":"base64"}}}}}})").error().message,
-            "illegal base64 data at input byte 0");
-  EXPECT_FALSE(Manifest::parse(R"({"Marbles":{"m":{"Parameters":{"Env":{"E":{"Data":"abc","Encoding":"hex"}}}}}})"));
+  EXPECT_EQ(
+      Manifest::parse(
+          R"({"Marbles":{"m":{"Parameters":{"Env":{"E":{"Data":"!!","Encoding":"base64"}}}}}})")
+          .error()
+          .message,
+      "illegal base64 data at input byte 0");
+  EXPECT_FALSE(Manifest::parse(
+      R"({"Marbles":{"m":{"Parameters":{"Env":{"E":{"Data":"abc","Encoding":"hex"}}}}}})"));
   EXPECT_FALSE(Manifest::parse(R"({"Marbles":{"m":{"Parameters":{"Env":{"E":42}}}}})"));
 }
 
@@ -83,10 +93,14 @@ TEST(Parse, TypeErrorsNameTheField) {
   auto m = Manifest::parse(R"({"Packages":{"frontend":{"Debug":"yes"}}})");
   ASSERT_FALSE(m);
   EXPECT_EQ(m.error().message,
-            "json: cannot unmarshal string into Go struct field PackageProperties.Packages.frontend.Debug of type bool");
-  EXPECT_NE(Manifest::parse(R"({"Marbles":{"m":{"MaxActivations":-1}}})").error().message.find("of type uint"),
+            "json: cannot unmarshal string into Go struct field "
+            "PackageProperties.Packages.frontend.Debug of type bool");
+  EXPECT_NE(Manifest::parse(R"({"Marbles":{"m":{"MaxActivations":-1}}})")
+                .error()
+                .message.find("of type uint"),
             std::string::npos);
-  EXPECT_EQ(Manifest::parse("[]").error().message, "json: cannot unmarshal array into Go value of type Manifest");
+  EXPECT_EQ(Manifest::parse("[]").error().message,
+            "json: cannot unmarshal array into Go value of type Manifest");
 }
 
 TEST(Parse, NotJsonGivesOneLine) {
@@ -130,11 +144,13 @@ TEST(Parse, CertTemplateWithGoFieldNames) {
 }
 
 TEST(Parse, NilVersusEmptyListsInCertTemplate) {
-  auto unset = Manifest::parse(R"({"Secrets":{"c":{"Type":"cert-ecdsa","Cert":{"ExtKeyUsage":null}}}})");
+  auto unset =
+      Manifest::parse(R"({"Secrets":{"c":{"Type":"cert-ecdsa","Cert":{"ExtKeyUsage":null}}}})");
   ASSERT_TRUE(unset);
   EXPECT_FALSE(unset->secrets.at("c").cert.ext_key_usage.has_value());
   EXPECT_FALSE(unset->secrets.at("c").cert.dns_names.has_value());
-  auto empty = Manifest::parse(R"({"Secrets":{"c":{"Type":"cert-ecdsa","Cert":{"ExtKeyUsage":[],"DNSNames":[],"IPAddresses":[]}}}})");
+  auto empty = Manifest::parse(
+      R"({"Secrets":{"c":{"Type":"cert-ecdsa","Cert":{"ExtKeyUsage":[],"DNSNames":[],"IPAddresses":[]}}}})");
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->secrets.at("c").cert.ext_key_usage.has_value());
   EXPECT_TRUE(empty->secrets.at("c").cert.ext_key_usage->empty());
@@ -150,7 +166,8 @@ TEST(Parse, CertTemplateErrors) {
 }
 
 TEST(Parse, InfrastructureBytesAsBase64OrArray) {
-  auto m = Manifest::parse(R"({"Infrastructures":{"a":{"CPUSVN":"AQI=","RootCA":[1,2,3],"QESVN":0,"PCESVN":65535}}})");
+  auto m = Manifest::parse(
+      R"({"Infrastructures":{"a":{"CPUSVN":"AQI=","RootCA":[1,2,3],"QESVN":0,"PCESVN":65535}}})");
   ASSERT_TRUE(m) << m.error().message;
   const auto& inf = m->infrastructures.at("a");
   EXPECT_EQ(inf.cpu_svn, (Bytes{1, 2}));
@@ -171,9 +188,12 @@ TEST(Parse, SealModeAndFeatures) {
 }
 
 TEST(Parse, PackageUpdateShape) {
-  EXPECT_TRUE(parse_or_die(json{{"Packages", {{"p", {{"SecurityVersion", 3}}}}}}).is_package_update());
+  EXPECT_TRUE(
+      parse_or_die(json{{"Packages", {{"p", {{"SecurityVersion", 3}}}}}}).is_package_update());
   EXPECT_TRUE(parse_or_die(json::object()).is_package_update());
-  EXPECT_TRUE(parse_or_die(json{{"Packages", json::object()}, {"Config", {{"SealMode", "Disabled"}}}}).is_package_update());
+  EXPECT_TRUE(
+      parse_or_die(json{{"Packages", json::object()}, {"Config", {{"SealMode", "Disabled"}}}})
+          .is_package_update());
   EXPECT_FALSE(parse_or_die(base_manifest()).is_package_update());
 }
 

@@ -20,7 +20,8 @@ TEST_P(Samples, AreValid) {
   EXPECT_THAT(r.errors, ::testing::IsEmpty());
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Samples, ::testing::Values("minimal.json", "full.json", "multi-party.json"));
+INSTANTIATE_TEST_SUITE_P(All, Samples,
+                         ::testing::Values("minimal.json", "full.json", "multi-party.json"));
 
 TEST(SamplesShape, FullUsesEverySection) {
   auto m = Manifest::parse(testing::read_file(std::string(MR_SOURCE_DIR) + "/samples/full.json"));

@@ -31,11 +31,16 @@ TEST(PackageUpdate, RaisesOrKeepsSecurityVersion) {
 TEST(PackageUpdate, Refusals) {
   EXPECT_EQ(update(json::object()).error().message, "no packages defined");
   auto unknown = update({{"ghost", {{"SecurityVersion", 1}}}});
-  EXPECT_EQ(unknown.error().message, "loading current package \"ghost\" from store: requested value not set");
+  EXPECT_EQ(unknown.error().message,
+            "loading current package \"ghost\" from store: requested value not set");
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
-  for (const json& bad : {json{{"SecurityVersion", 4}, {"Debug", true}}, json{{"SecurityVersion", 4}, {"UniqueID", "ab"}},
-                          json{{"SecurityVersion", 4}, {"SignerID", "ab"}}, json{{"SecurityVersion", 4}, {"ProductID", 1}}}) {
-    EXPECT_EQ(update({{"frontend", bad}}).error().message, "update manifest contains unupdatable values") << bad;
+  for (const json& bad : {json{{"SecurityVersion", 4}, {"Debug", true}},
+                          json{{"SecurityVersion", 4}, {"UniqueID", "ab"}},
+                          json{{"SecurityVersion", 4}, {"SignerID", "ab"}},
+                          json{{"SecurityVersion", 4}, {"ProductID", 1}}}) {
+    EXPECT_EQ(update({{"frontend", bad}}).error().message,
+              "update manifest contains unupdatable values")
+        << bad;
   }
   EXPECT_EQ(update({{"frontend", json::object()}}).error().message,
             "update manifest does not specify a SecurityVersion to update");

@@ -20,11 +20,12 @@ TEST(Config, UpstreamDefaults) {
 }
 
 TEST(Config, EnvironmentAndFlagsWithFlagsWinning) {
-  auto c = parse_config({{"EDG_COORDINATOR_CLIENT_ADDR", "127.0.0.1:9000"},
-                         {"EDG_COORDINATOR_DNS_NAMES", "a.example,10.0.0.1"},
-                         {"OE_SIMULATION", "1"},
-                         {"EDG_CWD", "/srv"}},
-                        {"--client-addr", "0.0.0.0:443", "--mesh-addr=[::1]:0", "--debug"}, "/work");
+  auto c =
+      parse_config({{"EDG_COORDINATOR_CLIENT_ADDR", "127.0.0.1:9000"},
+                    {"EDG_COORDINATOR_DNS_NAMES", "a.example,10.0.0.1"},
+                    {"OE_SIMULATION", "1"},
+                    {"EDG_CWD", "/srv"}},
+                   {"--client-addr", "0.0.0.0:443", "--mesh-addr=[::1]:0", "--debug"}, "/work");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->client_addr.host, "0.0.0.0");
   EXPECT_EQ(c->client_addr.port, 443);
