@@ -1,0 +1,152 @@
+#include "support/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace mr::test {
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Spawns |argv| with |env| added to this process's environment, stdout+stderr to |out_fd|.
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd) {
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    const std::string key = kv.substr(0, kv.find('='));
+    if (!env.contains(key)) envs.push_back(kv);
+  }
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, 1);
+    dup2(out_fd, 2);
+    std::vector<char*> a, e;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    for (const auto& s : envs) e.push_back(const_cast<char*>(s.c_str()));
+    e.push_back(nullptr);
+    execve(a[0], a.data(), e.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+}  // namespace
+
+std::unique_ptr<CoordinatorProcess> CoordinatorProcess::start(const CoordinatorOptions& options) {
+  auto p = std::unique_ptr<CoordinatorProcess>(new CoordinatorProcess());
+  std::filesystem::create_directories(options.seal_dir.parent_path());
+  p->log_path_ = options.seal_dir.parent_path() /
+                 ("coordinator-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".log");
+  const int fd = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::map<std::string, std::string> env = {{"OE_SIMULATION", "1"},
+                                            {"EDG_COORDINATOR_SEAL_DIR", options.seal_dir.string()},
+                                            {"EDG_COORDINATOR_CLIENT_ADDR", "127.0.0.1:0"},
+                                            {"EDG_COORDINATOR_MESH_ADDR", "127.0.0.1:0"}};
+  for (const auto& [k, v] : options.env) env[k] = v;
+  std::vector<std::string> argv = {std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator"};
+  argv.insert(argv.end(), options.args.begin(), options.args.end());
+  p->pid_ = spawn(argv, env, fd);
+  close(fd);
+  const std::regex client_re(R"re("component":"rest","msg":"client API listening".*"port":(\d+))re");
+  const std::regex mesh_re(R"re("msg":"Marble API listening".*"port":(\d+))re");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string log = read_all(p->log_path_);
+    std::smatch m;
+    if (std::regex_search(log, m, client_re)) {
+      p->client_port_ = std::stoi(m[1]);
+      if (std::regex_search(log, m, mesh_re)) p->mesh_port_ = std::stoi(m[1]);
+      return p;
+    }
+    int status = 0;
+    if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {
+      p->pid_ = -1;
+      throw std::runtime_error("coordinator exited during startup:\n" + log);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("coordinator did not start within 20 s:\n" + read_all(p->log_path_));
+}
+
+CoordinatorProcess::~CoordinatorProcess() {
+  if (pid_ > 0) kill();
+}
+
+std::string CoordinatorProcess::client_url() const { return "https://127.0.0.1:" + std::to_string(client_port_); }
+
+std::string CoordinatorProcess::log() const { return read_all(log_path_); }
+
+int CoordinatorProcess::stop() {
+  if (pid_ <= 0) return 0;
+  ::kill(pid_, SIGTERM);
+  const int rc = wait_exit(pid_);
+  pid_ = -1;
+  return rc;
+}
+
+void CoordinatorProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  wait_exit(pid_);
+  pid_ = -1;
+}
+
+std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
+                                         const std::map<std::string, std::string>& env) {
+  char path[] = "/tmp/mr-cmd-XXXXXX";
+  const int fd = mkstemp(path);
+  const pid_t pid = spawn(argv, env, fd);
+  close(fd);
+  const int rc = wait_exit(pid);
+  std::string out = read_all(path);
+  unlink(path);
+  return {rc, out};
+}
+
+HttpResult curl_https(const std::string& url, const std::string* body, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {"/usr/bin/curl", "-sk", "--max-time", "30", "-w", "\n%{http_code}"};
+  char path[] = "/tmp/mr-body-XXXXXX";
+  int fd = -1;
+  if (body) {
+    fd = mkstemp(path);
+    if (write(fd, body->data(), body->size()) != static_cast<ssize_t>(body->size())) throw std::runtime_error("write");
+    close(fd);
+    argv.insert(argv.end(), {"-X", "POST", "--data-binary", std::string("@") + path});
+  }
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  auto [rc, out] = run_command(argv);
+  if (body) unlink(path);
+  HttpResult r;
+  const auto nl = out.rfind('\n');
+  if (nl == std::string::npos) return r;
+  r.status = std::atoi(out.c_str() + nl + 1);
+  r.body = out.substr(0, nl);
+  return r;
+}
+
+}  // namespace mr::test

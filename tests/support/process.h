@@ -1,0 +1,63 @@
+#pragma once
+// Test support: the real marblerun-coordinator as a child process, and curl as the client.
+//
+//   auto coord = CoordinatorProcess::start({.seal_dir = dir / "data"});
+//   HttpResult r = curl_https(coord->client_url() + "/api/v2/status");
+//   coord->stop();            // SIGTERM; coord->kill() is SIGKILL
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mr::test {
+
+struct CoordinatorOptions {
+  std::filesystem::path seal_dir;
+  std::map<std::string, std::string> env;  // extra environment (OE_SIMULATION=1 is the default)
+  std::vector<std::string> args;
+};
+
+class CoordinatorProcess {
+ public:
+  // start launches build/bin/marblerun-coordinator on 127.0.0.1 with ephemeral ports and waits
+  // (up to 20 s) until its client API listens. Throws std::runtime_error with the log on failure.
+  static std::unique_ptr<CoordinatorProcess> start(const CoordinatorOptions& options);
+  ~CoordinatorProcess();
+
+  [[nodiscard]] int client_port() const { return client_port_; }
+  [[nodiscard]] std::string client_url() const;
+  // mesh_port is the Marble API port, or 0 if this build does not log one.
+  [[nodiscard]] int mesh_port() const { return mesh_port_; }
+  // log returns everything the process wrote to stdout and stderr so far.
+  [[nodiscard]] std::string log() const;
+  // stop sends SIGTERM and waits; returns the exit status (or -signal).
+  int stop();
+  // kill sends SIGKILL and waits.
+  void kill();
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path log_path_;
+  int client_port_ = 0;
+  int mesh_port_ = 0;
+};
+
+struct HttpResult {
+  int status = 0;  // 0 when curl could not connect
+  std::string body;
+};
+
+// curl_https runs curl -k against |url| (POST when |body| is given). |extra| are further curl
+// arguments (e.g. "--cert", path). The request body goes through a temp file, never argv.
+[[nodiscard]] HttpResult curl_https(const std::string& url, const std::string* body = nullptr,
+                                    const std::vector<std::string>& extra = {});
+
+// run_command runs |argv| and returns (exit code, stdout+stderr).
+std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
+                                         const std::map<std::string, std::string>& env = {});
+
+}  // namespace mr::test
