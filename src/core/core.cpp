@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "crypto/hash.h"
 #include "store/keys.h"
 #include "store/records.h"
@@ -87,7 +89,7 @@ Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
   if (!seal::check_data_key(*raw, data_key->span())) {
     return fail(ErrorCode::kDataLoss, "the unsealed data key does not open the stored state");
   }
-  core->data_key_ = std::move(*data_key);
+  core->set_data_key(std::move(*data_key));
   MR_RETURN_IF_ERROR(core->start_from_store());
   return core;
 }
@@ -96,7 +98,7 @@ Status Core::start_fresh(State state) {
   const UnixTime now = deps_.clock->now();
   MR_ASSIGN_OR_RETURN(CaSet ca, generate_ca(config_.dns_names, now));
   const SecretBytes root_secret = crypto::random_secret(kRootSecretSize);
-  data_key_.reset();
+  set_data_key(std::nullopt);
   MR_ASSIGN_OR_RETURN(auto txn, deps_.volatile_store->begin());
   MR_RETURN_IF_ERROR(txn->erase_prefix(""));
   MR_RETURN_IF_ERROR(store::put_string(*txn, keys::kState, state_record(state)));
@@ -191,7 +193,7 @@ Status Core::replace_state(Guard& guard, NewState s) {
     MR_RETURN_IF_ERROR(txn->erase_prefix(""));
     MR_RETURN_IF_ERROR(s.write_records(*txn));
     MR_RETURN_IF_ERROR(txn->commit());
-    data_key_.reset();
+    set_data_key(std::nullopt);
     MR_ASSIGN_OR_RETURN(auto wipe, deps_.persistent->begin());
     MR_RETURN_IF_ERROR(wipe->erase_prefix(""));
     MR_RETURN_IF_ERROR(wipe->commit());
@@ -212,7 +214,7 @@ Status Core::replace_state(Guard& guard, NewState s) {
     MR_RETURN_IF_ERROR(seal::write_key_check(txn));
     MR_RETURN_IF_ERROR(s.write_records(txn));
     MR_RETURN_IF_ERROR(txn.commit());
-    data_key_ = std::move(s.data_key);
+    set_data_key(std::move(s.data_key));
     stored_recovery_data_ = std::move(s.recovery_data);
   }
   MR_RETURN_IF_ERROR(republish());
@@ -256,12 +258,70 @@ Status Core::adopt_recovered(Guard& guard, SecretBytes data_key,
     stored_recovery_data_ = std::move(*new_recovery_data);
   }
   MR_RETURN_IF_ERROR(raw->commit());
-  data_key_ = std::move(data_key);
+  set_data_key(std::move(data_key));
   MR_RETURN_IF_ERROR(quote_root(recovered));
   publish(std::move(recovered));
   guard.snap_ = snapshot();
   kLog.info("recovered the sealed state", {{"state", static_cast<int>(guard.snapshot().state)}});
   return ok();
+}
+
+namespace {
+
+Result<std::uint64_t> read_counter(store::ReadTransaction& txn, std::string_view marble_type) {
+  MR_ASSIGN_OR_RETURN(auto raw, store::get_string(txn, keys::activations(marble_type)));
+  if (!raw) return std::uint64_t{0};
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), n, 16);
+  if (ec != std::errc() || ptr != raw->data() + raw->size()) {
+    return failf(ErrorCode::kDataLoss, "activation counter of {} is corrupt", marble_type);
+  }
+  return n;
+}
+
+std::string max_activations_message(std::uint64_t max, std::string_view marble_type) {
+  return fmt::format("reached max activations count ({}) for marble type \"{}\"", max, marble_type);
+}
+
+}  // namespace
+
+void Core::set_data_key(std::optional<SecretBytes> key) {
+  std::shared_ptr<const SecretBytes> copy = key ? std::make_shared<const SecretBytes>(key->clone()) : nullptr;
+  data_key_ = std::move(key);
+  std::scoped_lock lock(snap_mu_);
+  live_key_ = std::move(copy);
+}
+
+Result<std::unique_ptr<store::ReadTransaction>> Core::begin_live_read() const {
+  std::shared_ptr<const SecretBytes> key;
+  {
+    std::scoped_lock lock(snap_mu_);
+    key = live_key_;
+  }
+  if (!key) return deps_.volatile_store->begin_read();
+  MR_ASSIGN_OR_RETURN(auto raw, deps_.persistent->begin_read());
+  return std::unique_ptr<store::ReadTransaction>(
+      std::make_unique<seal::SealedReadTransaction>(std::move(raw), key->clone()));
+}
+
+Result<std::uint64_t> Core::activations(std::string_view marble_type) {
+  MR_ASSIGN_OR_RETURN(auto txn, begin_live_read());
+  return read_counter(*txn, marble_type);
+}
+
+Result<std::uint64_t> Core::claim_activation(const SnapshotPtr& expected, std::string_view marble_type,
+                                             std::uint64_t max) {
+  std::scoped_lock lock(mu_);
+  if (snapshot() != expected) {
+    return fail(ErrorCode::kAborted, "the coordinator's state changed during activation; retry");
+  }
+  MR_ASSIGN_OR_RETURN(auto txn, begin_live());
+  MR_ASSIGN_OR_RETURN(std::uint64_t count, read_counter(*txn, marble_type));
+  if (count >= max) return fail(ErrorCode::kPermissionDenied, max_activations_message(max, marble_type));
+  ++count;
+  MR_RETURN_IF_ERROR(store::put_string(*txn, keys::activations(marble_type), fmt::format("{:x}", count)));
+  MR_RETURN_IF_ERROR(txn->commit());
+  return count;
 }
 
 Result<Bytes> Core::quote(ByteSpan report_data) const {

@@ -106,6 +106,17 @@ class Core {
   // stored_recovery_data is the recovery data next to the persistent state (empty if none).
   [[nodiscard]] const RecoveryData& stored_recovery_data() const { return stored_recovery_data_; }
 
+  // activations returns how many times |marble_type| was activated (counted only for Marbles
+  // with MaxActivations).
+  [[nodiscard]] Result<std::uint64_t> activations(std::string_view marble_type);
+  // claim_activation is Activate's only serialised step: under the write lock, if the published
+  // snapshot is still |expected| (kAborted otherwise: the state changed meanwhile) and fewer than
+  // |max| activations were counted (kPermissionDenied "reached max activations count (<n>) for
+  // marble type \"<t>\"" otherwise), it counts one more in a short transaction. Returns the new
+  // count. The snapshot is not republished (counters are not part of it).
+  [[nodiscard]] Result<std::uint64_t> claim_activation(const SnapshotPtr& expected, std::string_view marble_type,
+                                                       std::uint64_t max);
+
   // quote returns a quote over |report_data|, or empty in simulation mode.
   [[nodiscard]] Result<Bytes> quote(ByteSpan report_data) const;
   [[nodiscard]] const Clock& clock() const { return *deps_.clock; }
@@ -116,6 +127,9 @@ class Core {
   Status start_from_store();
   Status quote_root(Snapshot& s) const;
   Result<std::unique_ptr<store::Transaction>> begin_live();
+  // begin_live_read reads the live store without the write lock.
+  Result<std::unique_ptr<store::ReadTransaction>> begin_live_read() const;
+  void set_data_key(std::optional<SecretBytes> key);
   Status republish();
   void publish(Snapshot s);
 
@@ -126,8 +140,9 @@ class Core {
   std::optional<SecretBytes> data_key_;  // set when the persistent store is live, else memory
   RecoveryData stored_recovery_data_;
 
-  mutable std::mutex snap_mu_;  // guards snapshot_ (held only to copy the pointer)
+  mutable std::mutex snap_mu_;  // guards snapshot_ and live_key_ (held only to copy pointers)
   SnapshotPtr snapshot_;
+  std::shared_ptr<const SecretBytes> live_key_;  // copy of data_key_ for lock-free readers
 };
 
 // kSealModeKey maps a manifest seal mode to the TEE key it uses (Disabled: none).

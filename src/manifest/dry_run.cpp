@@ -80,6 +80,8 @@ Result<Value> fn_string(std::span<const Value> args) {
   const Value* pub = v.field("Public");
   std::string s =
       pub && pub->kind() == Value::Kind::kBytes ? to_string(pub->as_bytes()) : std::string();
+  // A user-defined secret that was never uploaded must not become an empty variable.
+  if (s.empty()) return tl::unexpected(fn_error("tried to parse secret with empty value"));
   if (contains_nul(s)) return tl::unexpected(fn_error("secret contains null bytes"));
   return Value(std::move(s));
 }

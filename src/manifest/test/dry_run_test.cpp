@@ -42,6 +42,10 @@ NameMap<Secret> sample_secrets() {
   Secret empty;
   empty.type = "cert-rsa";
   s.emplace("empty", empty);
+  Secret unset;  // a user-defined plain secret never uploaded
+  unset.type = "plain";
+  unset.user_defined = true;
+  s.emplace("unset", unset);
   return s;
 }
 
@@ -113,6 +117,8 @@ TEST(Functions, StringOnlyInEnvAndOnlyForPlainSecrets) {
                         "environment variables"));
   EXPECT_THAT(render("{{ string .Secrets.nul }}", true).error().message,
               HasSubstr("secret contains null bytes"));
+  EXPECT_THAT(render("{{ string .Secrets.unset }}", true).error().message,
+              HasSubstr("tried to parse secret with empty value"));
 }
 
 TEST(Functions, MissingValuesAndTrimMarkers) {
