@@ -5,6 +5,7 @@
 #include "base/encoding.h"
 #include "base/log.h"
 #include "core/records.h"
+#include "core/update_log.h"
 #include "crypto/cipher.h"
 #include "crypto/hash.h"
 #include "crypto/pem.h"
@@ -37,6 +38,10 @@ Result<StatusInfo> ClientApi::status() {
     kLog.warn("SIMULATION MODE: this Coordinator runs without a TEE; nothing it says is attested");
   }
   return StatusInfo{static_cast<int>(s->state), std::string(state_message(s->state))};
+}
+
+Result<std::string> ClientApi::authenticate_user(const std::optional<Bytes>& leaf_der) const {
+  return authenticate(core_.snapshot()->users, leaf_der);
 }
 
 Result<CertQuote> ClientApi::cert_quote(const std::optional<Bytes>& nonce) {
@@ -118,7 +123,7 @@ Result<std::map<std::string, Bytes>> ClientApi::set_manifest(std::string raw) {
     }
     MR_RETURN_IF_ERROR(write_secrets(txn, keys::kSecretPrefix, secrets));
     MR_RETURN_IF_ERROR(write_secrets(txn, keys::kPreviousSecretPrefix, secrets));
-    return ok();
+    return append_update_log(txn, core_.clock().now(), "Initial manifest set", {});
   };
   MR_RETURN_IF_ERROR(core_.replace_state(guard, std::move(next)));
   session_.reset();

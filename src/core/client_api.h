@@ -40,6 +40,10 @@ class ClientApi {
  public:
   explicit ClientApi(Core& core) : core_(core) {}
 
+  // authenticate_user maps the client's TLS leaf certificate to a user of the current manifest
+  // (see users.h authenticate). kUnauthenticated with upstream's message otherwise.
+  [[nodiscard]] Result<std::string> authenticate_user(const std::optional<Bytes>& leaf_der) const;
+
   // status reports the state code and message. Logs a warning in simulation mode.
   [[nodiscard]] Result<StatusInfo> status();
   // cert_quote returns the certificate chain and a quote over SHA-256(root DER ‖ nonce) (the

@@ -285,6 +285,12 @@ std::string max_activations_message(std::uint64_t max, std::string_view marble_t
 
 }  // namespace
 
+std::optional<SecretBytes> Core::data_key(const Guard& guard) const {
+  MR_ASSERT(guard.core_ == this);
+  if (!data_key_) return std::nullopt;
+  return data_key_->clone();
+}
+
 void Core::set_data_key(std::optional<SecretBytes> key) {
   std::shared_ptr<const SecretBytes> copy = key ? std::make_shared<const SecretBytes>(key->clone()) : nullptr;
   data_key_ = std::move(key);

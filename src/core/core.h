@@ -106,6 +106,11 @@ class Core {
   // stored_recovery_data is the recovery data next to the persistent state (empty if none).
   [[nodiscard]] const RecoveryData& stored_recovery_data() const { return stored_recovery_data_; }
 
+  // read_transaction reads the live state without the write lock.
+  [[nodiscard]] Result<std::unique_ptr<store::ReadTransaction>> read_transaction() const { return begin_live_read(); }
+  // data_key returns a copy of the live data key (nullopt while the state is only in memory).
+  [[nodiscard]] std::optional<SecretBytes> data_key(const Guard& guard) const;
+
   // activations returns how many times |marble_type| was activated (counted only for Marbles
   // with MaxActivations).
   [[nodiscard]] Result<std::uint64_t> activations(std::string_view marble_type);

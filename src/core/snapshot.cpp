@@ -81,6 +81,9 @@ Result<Snapshot> load_snapshot(store::ReadTransaction& txn) {
       MR_ASSIGN_OR_RETURN(auto t, manifest::ParameterTemplates::compile(marble));
       s.templates.emplace(name, std::move(t));
     }
+    MR_ASSIGN_OR_RETURN(s.users, build_users(m).map_error([](Error e) {
+      return Error{ErrorCode::kDataLoss, "stored manifest: " + e.message};
+    }));
     s.manifest = std::move(m);
     MR_ASSIGN_OR_RETURN(s.manifest_signature, required(txn, keys::kManifestSignature));
   }
@@ -89,6 +92,11 @@ Result<Snapshot> load_snapshot(store::ReadTransaction& txn) {
     MR_ASSIGN_OR_RETURN(Bytes raw_pkg, required(txn, keys::package(name)));
     MR_ASSIGN_OR_RETURN(auto p, decode_package(to_string(raw_pkg)));
     s.packages.emplace(name, std::move(p));
+  }
+  MR_ASSIGN_OR_RETURN(auto pending, store::get_string(txn, keys::kPendingUpdate));
+  if (pending) {
+    MR_ASSIGN_OR_RETURN(auto p, decode_pending_update(*pending));
+    s.pending = std::move(p);
   }
   MR_ASSIGN_OR_RETURN(s.secrets, read_secrets(txn, keys::kSecretPrefix));
   MR_ASSIGN_OR_RETURN(s.previous_secrets, read_secrets(txn, keys::kPreviousSecretPrefix));

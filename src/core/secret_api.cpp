@@ -1,0 +1,161 @@
+#include "core/secret_api.h"
+
+#include <fmt/format.h>
+
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "core/records.h"
+#include "core/update_log.h"
+#include "crypto/x509.h"
+#include "manifest/dry_run.h"
+#include "store/keys.h"
+#include "store/records.h"
+
+namespace mr::core {
+namespace {
+
+Error invalid(std::string msg) { return Error{ErrorCode::kInvalidArgument, std::move(msg)}; }
+
+// Turns an uploaded value into the stored secret (spec 7.5 step 2).
+Result<manifest::Secret> apply_upload(const std::string& name, const manifest::Secret& def, const UserSecret& u) {
+  manifest::Secret s = def;
+  const bool cert_like = u.has_cert || u.has_private;
+  if (def.type == manifest::kSecretSymmetricKey) {
+    if (def.size == 0 || def.size % 8 != 0) return tl::unexpected(invalid(fmt::format("invalid secret size: {}", name)));
+    if (cert_like) {
+      return tl::unexpected(invalid(fmt::format(
+          "secret {} is set to be of type symmetric-key but specified values for a certificate", name)));
+    }
+    if (u.key.size() != def.size / 8) {
+      return tl::unexpected(invalid(fmt::format("declared size and actual size don't match: {}", name)));
+    }
+    s.private_key = s.public_key = u.key;
+    s.cert_der.clear();
+    return s;
+  }
+  if (def.type == manifest::kSecretPlain) {
+    if (cert_like) {
+      return tl::unexpected(invalid(fmt::format(
+          "secret {} is set to be of type symmetric-key but specified values for a certificate", name)));
+    }
+    s.private_key = s.public_key = u.key;
+    s.cert_der.clear();
+    return s;
+  }
+  // cert-rsa, cert-ecdsa, cert-ed25519
+  if (u.has_key) {
+    return tl::unexpected(invalid(fmt::format(
+        "secret {} is set to be of type {} but specified values for a symmetric-key", name, def.type)));
+  }
+  if (u.cert_der.empty()) return tl::unexpected(invalid("x509: unsupported public key type: <nil>"));
+  auto cert = crypto::Certificate::from_der(u.cert_der);
+  if (!cert) return tl::unexpected(invalid(fmt::format("secret {}: {}", name, cert.error().message)));
+  if (!u.private_key.empty()) {
+    // Stricter than upstream: a private key that does not belong to the certificate is refused.
+    auto key = crypto::PrivateKey::from_pkcs8_der(u.private_key);
+    if (!key || !(key->public_key() == cert->public_key())) {
+      return tl::unexpected(invalid(fmt::format("secret {}: private key does not match the certificate", name)));
+    }
+  }
+  s.cert_der = u.cert_der;
+  s.cert = cert->to_template();
+  s.private_key = u.private_key;
+  s.public_key = cert->public_key().to_der();
+  return s;
+}
+
+}  // namespace
+
+Result<manifest::NameMap<UserSecret>> parse_user_secrets(const gojson::Json& j) {
+  manifest::NameMap<UserSecret> out;
+  gojson::Decoder d;
+  d.map(
+      j, "map[string]manifest.UserSecret",
+      [&](const std::string& name, const gojson::Json& v) {
+        UserSecret u;
+        d.object(v, "UserSecret",
+                 {{"Cert",
+                   [&](const gojson::Json& x) {
+                     if (x.is_null()) return;
+                     u.has_cert = true;
+                     if (x.is_string()) {
+                       if (auto der = base64_decode(x.get<std::string>())) u.cert_der = std::move(*der);
+                     } else if (!x.is_object()) {
+                       d.type_error(x, "manifest.Certificate");
+                     }
+                   }},
+                  {"Private",
+                   [&](const gojson::Json& x) {
+                     u.has_private = !x.is_null();
+                     d.bytes(x, u.private_key);
+                   }},
+                  {"Key", [&](const gojson::Json& x) {
+                     u.has_key = !x.is_null();
+                     d.bytes(x, u.key);
+                   }}});
+        out.insert_or_assign(name, std::move(u));
+      },
+      [&] { out.clear(); });
+  if (d.failed()) return fail(d.take_error());
+  return out;
+}
+
+Result<SecretMap> SecretApi::get(const std::string& user, const std::vector<std::string>& names) {
+  const SnapshotPtr s = core_.snapshot();
+  if (s->state != State::kAcceptingMarbles) return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
+  auto u = s->users.find(user);
+  if (u == s->users.end() || !is_granted(u->second, manifest::kActionReadSecret, names)) {
+    return failf(ErrorCode::kPermissionDenied, "user {} is not allowed to read one or more secrets of: [{}]", user,
+                 join(names, " "));
+  }
+  SecretMap out;
+  for (const auto& name : names) {
+    auto it = s->secrets.find(name);
+    if (it == s->secrets.end()) {
+      return failf(ErrorCode::kNotFound, "loading secret {} from store: requested value not set", name);
+    }
+    out.insert_or_assign(name, it->second);
+  }
+  return out;
+}
+
+Status SecretApi::set(const std::string& user, const manifest::NameMap<UserSecret>& uploads) {
+  MR_ASSIGN_OR_RETURN(auto guard, core_.lock({State::kAcceptingMarbles}));
+  const Snapshot& s = guard.snapshot();
+  if (uploads.empty()) return fail(invalid("parsing new secrets: no new secrets defined"));
+
+  SecretMap updated;
+  for (const auto& [name, upload] : uploads) {
+    auto def = s.secrets.find(name);
+    if (def == s.secrets.end()) {
+      return fail(invalid("secret manifest specifies a secret which the original manifest does not contain"));
+    }
+    if (!def->second.user_defined) return fail(invalid(fmt::format("secret {} is not writeable", name)));
+    MR_ASSIGN_OR_RETURN(auto value, apply_upload(name, def->second, upload));
+    updated.emplace(name, std::move(value));
+  }
+
+  // Dry run: every user-defined secret gets a placeholder, the uploads their real values.
+  SecretMap dry = s.secrets;
+  for (auto& [name, secret] : dry) {
+    if (secret.user_defined) secret.cert_der = secret.private_key = secret.public_key = Bytes{0x41};
+  }
+  for (const auto& [name, secret] : updated) dry.insert_or_assign(name, secret);
+  MR_RETURN_IF_ERROR(manifest::dry_run_report(*s.manifest, dry).first_error().map_error([](Error e) {
+    return invalid("running manifest template dry run: " + e.message);
+  }));
+
+  const auto caller = s.users.find(user);
+  MR_ASSIGN_OR_RETURN(auto txn, guard.begin());
+  for (const auto& [name, secret] : updated) {
+    if (caller == s.users.end() || !is_granted(caller->second, manifest::kActionWriteSecret, {name})) {
+      return failf(ErrorCode::kPermissionDenied, "user {} is not allowed to update secret: {}", user, name);
+    }
+    MR_RETURN_IF_ERROR(store::put_string(*txn, store::keys::secret(name), encode_secret(secret)));
+    MR_RETURN_IF_ERROR(append_update_log(*txn, core_.clock().now(), "Secret set",
+                                         {{"user", user}, {"secret", name}, {"type", secret.type}}));
+  }
+  return guard.commit(std::move(txn));
+}
+
+}  // namespace mr::core
