@@ -292,7 +292,8 @@ std::optional<SecretBytes> Core::data_key(const Guard& guard) const {
 }
 
 void Core::set_data_key(std::optional<SecretBytes> key) {
-  std::shared_ptr<const SecretBytes> copy = key ? std::make_shared<const SecretBytes>(key->clone()) : nullptr;
+  std::shared_ptr<const SecretBytes> copy =
+      key ? std::make_shared<const SecretBytes>(key->clone()) : nullptr;
   data_key_ = std::move(key);
   std::scoped_lock lock(snap_mu_);
   live_key_ = std::move(copy);
@@ -315,17 +316,19 @@ Result<std::uint64_t> Core::activations(std::string_view marble_type) {
   return read_counter(*txn, marble_type);
 }
 
-Result<std::uint64_t> Core::claim_activation(const SnapshotPtr& expected, std::string_view marble_type,
-                                             std::uint64_t max) {
+Result<std::uint64_t> Core::claim_activation(const SnapshotPtr& expected,
+                                             std::string_view marble_type, std::uint64_t max) {
   std::scoped_lock lock(mu_);
   if (snapshot() != expected) {
     return fail(ErrorCode::kAborted, "the coordinator's state changed during activation; retry");
   }
   MR_ASSIGN_OR_RETURN(auto txn, begin_live());
   MR_ASSIGN_OR_RETURN(std::uint64_t count, read_counter(*txn, marble_type));
-  if (count >= max) return fail(ErrorCode::kPermissionDenied, max_activations_message(max, marble_type));
+  if (count >= max)
+    return fail(ErrorCode::kPermissionDenied, max_activations_message(max, marble_type));
   ++count;
-  MR_RETURN_IF_ERROR(store::put_string(*txn, keys::activations(marble_type), fmt::format("{:x}", count)));
+  MR_RETURN_IF_ERROR(
+      store::put_string(*txn, keys::activations(marble_type), fmt::format("{:x}", count)));
   MR_RETURN_IF_ERROR(txn->commit());
   return count;
 }

@@ -107,7 +107,9 @@ class Core {
   [[nodiscard]] const RecoveryData& stored_recovery_data() const { return stored_recovery_data_; }
 
   // read_transaction reads the live state without the write lock.
-  [[nodiscard]] Result<std::unique_ptr<store::ReadTransaction>> read_transaction() const { return begin_live_read(); }
+  [[nodiscard]] Result<std::unique_ptr<store::ReadTransaction>> read_transaction() const {
+    return begin_live_read();
+  }
   // data_key returns a copy of the live data key (nullopt while the state is only in memory).
   [[nodiscard]] std::optional<SecretBytes> data_key(const Guard& guard) const;
 
@@ -119,7 +121,8 @@ class Core {
   // |max| activations were counted (kPermissionDenied "reached max activations count (<n>) for
   // marble type \"<t>\"" otherwise), it counts one more in a short transaction. Returns the new
   // count. The snapshot is not republished (counters are not part of it).
-  [[nodiscard]] Result<std::uint64_t> claim_activation(const SnapshotPtr& expected, std::string_view marble_type,
+  [[nodiscard]] Result<std::uint64_t> claim_activation(const SnapshotPtr& expected,
+                                                       std::string_view marble_type,
                                                        std::uint64_t max);
 
   // quote returns a quote over |report_data|, or empty in simulation mode.

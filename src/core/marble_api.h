@@ -24,7 +24,7 @@
 namespace mr::core {
 
 struct ActivationRequest {
-  Bytes quote;          // empty from simulation-mode Marbles
+  Bytes quote;  // empty from simulation-mode Marbles
   Bytes csr_der;
   std::string marble_type;
   std::string uuid;     // as sent; parsed like Google's uuid package
@@ -41,14 +41,18 @@ struct Activation {
 struct ActivationObserver {
   virtual ~ActivationObserver() = default;
   // on_activation is called once per attempt with its outcome (ok or the error) and duration.
-  virtual void on_activation(const ActivationRequest& request, const Status& outcome, double seconds) = 0;
+  // |type_label| is the Marble type if the manifest defines it, else "unknown" (so that clients
+  // cannot create arbitrary metric labels).
+  virtual void on_activation(const ActivationRequest& request, std::string_view type_label,
+                             const Status& outcome, double seconds) = 0;
 };
 
 class MarbleApi {
  public:
   // |verifier| checks Marble quotes unless the Coordinator runs in simulation mode (it may be
   // null only then). |observer| may be null.
-  MarbleApi(Core& core, const attestation::QuoteVerifier* verifier, ActivationObserver* observer = nullptr)
+  MarbleApi(Core& core, const attestation::QuoteVerifier* verifier,
+            ActivationObserver* observer = nullptr)
       : core_(core), verifier_(verifier), observer_(observer) {}
 
   // activate admits a Marble and returns its parameters. Errors:
@@ -70,8 +74,11 @@ class MarbleApi {
 };
 
 // ttls_config builds MARBLE_TTLS_CONFIG (spec 2.6) for |marble| from the manifest's TLS tags.
-[[nodiscard]] Result<std::string> ttls_config(const manifest::Manifest& m, const manifest::Marble& marble,
-                                              const SecretMap& secrets, const std::string& marble_root_pem,
-                                              const std::string& leaf_pem, const std::string& leaf_key_pem);
+[[nodiscard]] Result<std::string> ttls_config(const manifest::Manifest& m,
+                                              const manifest::Marble& marble,
+                                              const SecretMap& secrets,
+                                              const std::string& marble_root_pem,
+                                              const std::string& leaf_pem,
+                                              const std::string& leaf_key_pem);
 
 }  // namespace mr::core

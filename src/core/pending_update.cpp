@@ -24,7 +24,8 @@ std::string encode_pending_update(const PendingUpdate& p) {
   gojson::Json j = gojson::Json::object();
   j["manifestRaw"] = base64_encode(as_bytes(p.manifest_raw));
   j["requiredUsers"] = gojson::Json::object();
-  for (const auto& [u, acked] : p.required_users) j["requiredUsers"][u] = acked;
+  for (const auto& [u, acked] : p.required_users)
+    j["requiredUsers"][u] = acked;
   j["missingAcknowledgments"] = p.missing_acknowledgments;
   return j.dump();
 }
@@ -49,7 +50,8 @@ Result<PendingUpdate> decode_pending_update(std::string_view json) {
                    },
                    [&] { p.required_users.clear(); });
              }},
-            {"missingAcknowledgments", [&](const gojson::Json& v) { d.optional_uint(v, "int", UINT64_MAX, missing); }}});
+            {"missingAcknowledgments",
+             [&](const gojson::Json& v) { d.optional_uint(v, "int", UINT64_MAX, missing); }}});
   if (d.failed()) return fail(ErrorCode::kDataLoss, "corrupt pending update record");
   p.manifest_raw = to_string(raw);
   p.missing_acknowledgments = missing ? *missing : p.missing_users().size();

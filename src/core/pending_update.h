@@ -1,6 +1,7 @@
 #pragma once
 // A multi-party manifest update waiting for acknowledgements (spec 5.11), stored under
-// "pendingUpdate" as {"manifestRaw": <b64>, "requiredUsers": {"<u>": acked}, "missingAcknowledgments": n}.
+// "pendingUpdate" as {"manifestRaw": <b64>, "requiredUsers": {"<u>": acked},
+// "missingAcknowledgments": n}.
 
 #include <cstdint>
 #include <map>

@@ -14,20 +14,26 @@
 namespace mr::core {
 namespace {
 
-Error invalid(std::string msg) { return Error{ErrorCode::kInvalidArgument, std::move(msg)}; }
+Error invalid(std::string msg) {
+  return Error{ErrorCode::kInvalidArgument, std::move(msg)};
+}
 
 // Turns an uploaded value into the stored secret (spec 7.5 step 2).
-Result<manifest::Secret> apply_upload(const std::string& name, const manifest::Secret& def, const UserSecret& u) {
+Result<manifest::Secret> apply_upload(const std::string& name, const manifest::Secret& def,
+                                      const UserSecret& u) {
   manifest::Secret s = def;
   const bool cert_like = u.has_cert || u.has_private;
   if (def.type == manifest::kSecretSymmetricKey) {
-    if (def.size == 0 || def.size % 8 != 0) return tl::unexpected(invalid(fmt::format("invalid secret size: {}", name)));
+    if (def.size == 0 || def.size % 8 != 0)
+      return tl::unexpected(invalid(fmt::format("invalid secret size: {}", name)));
     if (cert_like) {
       return tl::unexpected(invalid(fmt::format(
-          "secret {} is set to be of type symmetric-key but specified values for a certificate", name)));
+          "secret {} is set to be of type symmetric-key but specified values for a certificate",
+          name)));
     }
     if (u.key.size() != def.size / 8) {
-      return tl::unexpected(invalid(fmt::format("declared size and actual size don't match: {}", name)));
+      return tl::unexpected(
+          invalid(fmt::format("declared size and actual size don't match: {}", name)));
     }
     s.private_key = s.public_key = u.key;
     s.cert_der.clear();
@@ -36,7 +42,8 @@ Result<manifest::Secret> apply_upload(const std::string& name, const manifest::S
   if (def.type == manifest::kSecretPlain) {
     if (cert_like) {
       return tl::unexpected(invalid(fmt::format(
-          "secret {} is set to be of type symmetric-key but specified values for a certificate", name)));
+          "secret {} is set to be of type symmetric-key but specified values for a certificate",
+          name)));
     }
     s.private_key = s.public_key = u.key;
     s.cert_der.clear();
@@ -44,17 +51,21 @@ Result<manifest::Secret> apply_upload(const std::string& name, const manifest::S
   }
   // cert-rsa, cert-ecdsa, cert-ed25519
   if (u.has_key) {
-    return tl::unexpected(invalid(fmt::format(
-        "secret {} is set to be of type {} but specified values for a symmetric-key", name, def.type)));
+    return tl::unexpected(invalid(
+        fmt::format("secret {} is set to be of type {} but specified values for a symmetric-key",
+                    name, def.type)));
   }
-  if (u.cert_der.empty()) return tl::unexpected(invalid("x509: unsupported public key type: <nil>"));
+  if (u.cert_der.empty())
+    return tl::unexpected(invalid("x509: unsupported public key type: <nil>"));
   auto cert = crypto::Certificate::from_der(u.cert_der);
-  if (!cert) return tl::unexpected(invalid(fmt::format("secret {}: {}", name, cert.error().message)));
+  if (!cert)
+    return tl::unexpected(invalid(fmt::format("secret {}: {}", name, cert.error().message)));
   if (!u.private_key.empty()) {
     // Stricter than upstream: a private key that does not belong to the certificate is refused.
     auto key = crypto::PrivateKey::from_pkcs8_der(u.private_key);
     if (!key || !(key->public_key() == cert->public_key())) {
-      return tl::unexpected(invalid(fmt::format("secret {}: private key does not match the certificate", name)));
+      return tl::unexpected(
+          invalid(fmt::format("secret {}: private key does not match the certificate", name)));
     }
   }
   s.cert_der = u.cert_der;
@@ -79,7 +90,8 @@ Result<manifest::NameMap<UserSecret>> parse_user_secrets(const gojson::Json& j) 
                      if (x.is_null()) return;
                      u.has_cert = true;
                      if (x.is_string()) {
-                       if (auto der = base64_decode(x.get<std::string>())) u.cert_der = std::move(*der);
+                       if (auto der = base64_decode(x.get<std::string>()))
+                         u.cert_der = std::move(*der);
                      } else if (!x.is_object()) {
                        d.type_error(x, "manifest.Certificate");
                      }
@@ -102,17 +114,20 @@ Result<manifest::NameMap<UserSecret>> parse_user_secrets(const gojson::Json& j) 
 
 Result<SecretMap> SecretApi::get(const std::string& user, const std::vector<std::string>& names) {
   const SnapshotPtr s = core_.snapshot();
-  if (s->state != State::kAcceptingMarbles) return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
+  if (s->state != State::kAcceptingMarbles)
+    return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
   auto u = s->users.find(user);
   if (u == s->users.end() || !is_granted(u->second, manifest::kActionReadSecret, names)) {
-    return failf(ErrorCode::kPermissionDenied, "user {} is not allowed to read one or more secrets of: [{}]", user,
+    return failf(ErrorCode::kPermissionDenied,
+                 "user {} is not allowed to read one or more secrets of: [{}]", user,
                  join(names, " "));
   }
   SecretMap out;
   for (const auto& name : names) {
     auto it = s->secrets.find(name);
     if (it == s->secrets.end()) {
-      return failf(ErrorCode::kNotFound, "loading secret {} from store: requested value not set", name);
+      return failf(ErrorCode::kNotFound, "loading secret {} from store: requested value not set",
+                   name);
     }
     out.insert_or_assign(name, it->second);
   }
@@ -128,9 +143,11 @@ Status SecretApi::set(const std::string& user, const manifest::NameMap<UserSecre
   for (const auto& [name, upload] : uploads) {
     auto def = s.secrets.find(name);
     if (def == s.secrets.end()) {
-      return fail(invalid("secret manifest specifies a secret which the original manifest does not contain"));
+      return fail(invalid(
+          "secret manifest specifies a secret which the original manifest does not contain"));
     }
-    if (!def->second.user_defined) return fail(invalid(fmt::format("secret {} is not writeable", name)));
+    if (!def->second.user_defined)
+      return fail(invalid(fmt::format("secret {} is not writeable", name)));
     MR_ASSIGN_OR_RETURN(auto value, apply_upload(name, def->second, upload));
     updated.emplace(name, std::move(value));
   }
@@ -140,20 +157,25 @@ Status SecretApi::set(const std::string& user, const manifest::NameMap<UserSecre
   for (auto& [name, secret] : dry) {
     if (secret.user_defined) secret.cert_der = secret.private_key = secret.public_key = Bytes{0x41};
   }
-  for (const auto& [name, secret] : updated) dry.insert_or_assign(name, secret);
-  MR_RETURN_IF_ERROR(manifest::dry_run_report(*s.manifest, dry).first_error().map_error([](Error e) {
-    return invalid("running manifest template dry run: " + e.message);
-  }));
+  for (const auto& [name, secret] : updated)
+    dry.insert_or_assign(name, secret);
+  MR_RETURN_IF_ERROR(
+      manifest::dry_run_report(*s.manifest, dry).first_error().map_error([](Error e) {
+        return invalid("running manifest template dry run: " + e.message);
+      }));
 
   const auto caller = s.users.find(user);
   MR_ASSIGN_OR_RETURN(auto txn, guard.begin());
   for (const auto& [name, secret] : updated) {
-    if (caller == s.users.end() || !is_granted(caller->second, manifest::kActionWriteSecret, {name})) {
-      return failf(ErrorCode::kPermissionDenied, "user {} is not allowed to update secret: {}", user, name);
+    if (caller == s.users.end() ||
+        !is_granted(caller->second, manifest::kActionWriteSecret, {name})) {
+      return failf(ErrorCode::kPermissionDenied, "user {} is not allowed to update secret: {}",
+                   user, name);
     }
     MR_RETURN_IF_ERROR(store::put_string(*txn, store::keys::secret(name), encode_secret(secret)));
-    MR_RETURN_IF_ERROR(append_update_log(*txn, core_.clock().now(), "Secret set",
-                                         {{"user", user}, {"secret", name}, {"type", secret.type}}));
+    MR_RETURN_IF_ERROR(
+        append_update_log(*txn, core_.clock().now(), "Secret set",
+                          {{"user", user}, {"secret", name}, {"type", secret.type}}));
   }
   return guard.commit(std::move(txn));
 }

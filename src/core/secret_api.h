@@ -38,7 +38,8 @@ class SecretApi {
   // kPermissionDenied "user <u> is not allowed to read one or more secrets of: [a b]";
   // kNotFound "loading secret <n> from store: requested value not set". User-defined secrets
   // that were never uploaded come back without values.
-  [[nodiscard]] Result<SecretMap> get(const std::string& user, const std::vector<std::string>& names);
+  [[nodiscard]] Result<SecretMap> get(const std::string& user,
+                                      const std::vector<std::string>& names);
 
   // set stores uploaded user-defined secrets (spec 7.5): checks every value, runs the current
   // manifest's templates with them, needs WriteSecret on each, logs "Secret set" per secret and

@@ -31,8 +31,8 @@ struct Snapshot {
   SecretMap secrets;           // shared values, user-defined values, private placeholders
   SecretMap previous_secrets;  // the previous generation (spec 7.6)
   std::map<std::string, manifest::ParameterTemplates, std::less<>> templates;  // per Marble type
-  UserMap users;                          // from the manifest
-  std::optional<PendingUpdate> pending;   // a multi-party update awaiting acknowledgements
+  UserMap users;                                                               // from the manifest
+  std::optional<PendingUpdate> pending;  // a multi-party update awaiting acknowledgements
   Bytes quote;              // the Coordinator's quote over the root certificate; empty = none
   bool simulation = false;  // no TEE: quotes are empty and Marble quotes are not checked
 };

@@ -62,11 +62,14 @@ class UpdateApi {
 
   // kUpdateInProgress is the refusal while an update is pending.
   static constexpr std::string_view kUpdateInProgress =
-      "update already in progress. Acknowledge the update to apply it, or cancel it to start a new one";
+      "update already in progress. Acknowledge the update to apply it, or cancel it to start a new "
+      "one";
 
  private:
-  Result<UpdateResult> package_update(Core::Guard& guard, const std::string& user, const manifest::Manifest& m);
-  Result<UpdateResult> start_full_update(Core::Guard& guard, const std::string& user, manifest::Manifest m);
+  Result<UpdateResult> package_update(Core::Guard& guard, const std::string& user,
+                                      const manifest::Manifest& m);
+  Result<UpdateResult> start_full_update(Core::Guard& guard, const std::string& user,
+                                         manifest::Manifest m);
   // apply writes the pending update |next| (spec 5.11 "Apply"); on failure the pending update is
   // dropped and the failure logged.
   Result<UpdateResult> apply(Core::Guard& guard, const manifest::Manifest& next);
@@ -76,6 +79,7 @@ class UpdateApi {
 
 // recovery_keys_changed is upstream's recoveryKeysHaveChanged: a different set of keys, or a
 // threshold change other than 0 ↔ the number of keys.
-[[nodiscard]] bool recovery_keys_changed(const manifest::Manifest& before, const manifest::Manifest& after);
+[[nodiscard]] bool recovery_keys_changed(const manifest::Manifest& before,
+                                         const manifest::Manifest& after);
 
 }  // namespace mr::core

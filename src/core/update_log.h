@@ -4,7 +4,8 @@
 // per line under "updateLog:<sequence>" so appending costs O(line).
 //
 //   MR_RETURN_IF_ERROR(append_update_log(txn, clock.now(), "Secret set",
-//                                        {{"user", "alice"}, {"secret", "token"}, {"type", "plain"}}));
+//                                        {{"user", "alice"}, {"secret", "token"}, {"type",
+//                                        "plain"}}));
 
 #include <initializer_list>
 #include <string>
@@ -25,8 +26,8 @@ using LogField = std::pair<std::string, gojson::Json>;
                                                  const std::vector<LogField>& fields);
 
 // append_update_log adds one line after the last one in |txn|.
-[[nodiscard]] Status append_update_log(store::Transaction& txn, UnixTime time, std::string_view event,
-                                       const std::vector<LogField>& fields);
+[[nodiscard]] Status append_update_log(store::Transaction& txn, UnixTime time,
+                                       std::string_view event, const std::vector<LogField>& fields);
 
 // reset_update_log removes every line (SetManifest starts a new log).
 [[nodiscard]] Status reset_update_log(store::Transaction& txn);

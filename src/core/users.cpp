@@ -13,7 +13,8 @@ Result<UserMap> build_users(const manifest::Manifest& m) {
   UserMap out;
   for (const auto& [name, u] : m.users) {
     auto cert = crypto::Certificate::from_pem(u.certificate);
-    if (!cert) return failf(ErrorCode::kInvalidArgument, "received invalid certificate for user {}", name);
+    if (!cert)
+      return failf(ErrorCode::kInvalidArgument, "received invalid certificate for user {}", name);
     User user{name, cert->der(), {}};
     for (const auto& role_name : u.roles) {
       auto role = m.roles.find(role_name);
@@ -28,10 +29,12 @@ Result<UserMap> build_users(const manifest::Manifest& m) {
   return out;
 }
 
-bool is_granted(const User& user, std::string_view action, const std::vector<std::string>& resources) {
+bool is_granted(const User& user, std::string_view action,
+                const std::vector<std::string>& resources) {
   auto it = user.permissions.find(action);
   if (it == user.permissions.end()) return false;
-  return std::all_of(resources.begin(), resources.end(), [&](const std::string& r) { return it->second.contains(r); });
+  return std::all_of(resources.begin(), resources.end(),
+                     [&](const std::string& r) { return it->second.contains(r); });
 }
 
 Result<std::string> authenticate(const UserMap& users, const std::optional<Bytes>& leaf_der) {

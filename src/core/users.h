@@ -33,7 +33,8 @@ using UserMap = manifest::NameMap<User>;
 
 // is_granted reports whether |user| holds permission |action| (lower-case) for every name in
 // |resources| (an empty list only needs the permission).
-[[nodiscard]] bool is_granted(const User& user, std::string_view action, const std::vector<std::string>& resources);
+[[nodiscard]] bool is_granted(const User& user, std::string_view action,
+                              const std::vector<std::string>& resources);
 
 // kUnauthorizedUser is upstream's 401 text for an unknown or missing client certificate.
 inline constexpr std::string_view kUnauthorizedUser =
@@ -43,6 +44,7 @@ inline constexpr std::string_view kUnauthorizedUser =
 // certificate the client proved possession of in the TLS handshake. Only the leaf counts (a
 // certificate merely appended to the chain identifies nobody; upstream matches any presented
 // certificate — docs/compatibility.md). kUnauthenticated kUnauthorizedUser otherwise.
-[[nodiscard]] Result<std::string> authenticate(const UserMap& users, const std::optional<Bytes>& leaf_der);
+[[nodiscard]] Result<std::string> authenticate(const UserMap& users,
+                                               const std::optional<Bytes>& leaf_der);
 
 }  // namespace mr::core

@@ -180,6 +180,22 @@ HandlerResult recovery_public_key_v2(ClientApi& api, const RequestContext&) {
 
 }  // namespace
 
+std::vector<Route> update_and_secret_routes(const ClientServices& services);  // update_routes.cpp
+
+std::vector<Route> client_routes(const ClientServices& services) {
+  std::vector<Route> routes = client_api_routes(services.client);
+  for (auto& r : update_and_secret_routes(services))
+    routes.push_back(std::move(r));
+  return routes;
+}
+
+Router client_router(const ClientServices& services) {
+  core::ClientApi& client = services.client;
+  return Router(client_routes(services), [&client](const std::optional<Bytes>& leaf) {
+    return client.authenticate_user(leaf);
+  });
+}
+
 std::vector<Route> client_api_routes(ClientApi& api) {
   auto bind = [&api](HandlerResult (*fn)(ClientApi&, const RequestContext&)) -> Handler {
     return [&api, fn](const RequestContext& ctx) { return fn(api, ctx); };

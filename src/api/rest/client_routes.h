@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "api/rest/route.h"
+#include "api/rest/router.h"
 #include "core/client_api.h"
+#include "core/secret_api.h"
+#include "core/update_api.h"
 
 namespace mr::api::rest {
 
@@ -20,7 +23,23 @@ inline constexpr std::string_view kV1RecoverDisabledMessage =
     "Recovering the Coordinator using the /recover API endpoint has been disabled. Use the "
     "/api/v2/recover endpoint instead.";
 
-// client_api_routes returns the route table over |api| (borrowed; it must outlive the routes).
+// ClientServices are the core services behind the client API (borrowed; they must outlive the
+// routes).
+struct ClientServices {
+  core::ClientApi& client;
+  core::SecretApi& secrets;
+  core::UpdateApi& updates;
+};
+
+// client_routes returns the complete route table.
+[[nodiscard]] std::vector<Route> client_routes(const ClientServices& services);
+
+// client_router is the Router over client_routes, authenticating users by their TLS leaf
+// certificate (core::ClientApi::authenticate_user).
+[[nodiscard]] Router client_router(const ClientServices& services);
+
+// client_api_routes returns the routes that need only |api| (status, quote, manifest,
+// recovery); a subset of client_routes.
 [[nodiscard]] std::vector<Route> client_api_routes(core::ClientApi& api);
 
 }  // namespace mr::api::rest

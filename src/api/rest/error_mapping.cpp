@@ -11,20 +11,23 @@ const log::Logger kLog("rest");
 
 struct PolicyRow {
   ErrorPolicy policy;
-  int status;  // for every ErrorCode; add per-code overrides here when a route needs them
+  int status;            // for every ErrorCode...
+  int not_found_status;  // ...except kNotFound
 };
 
-constexpr std::array<PolicyRow, 3> kPolicies{{
-    {ErrorPolicy::kServerError, 500},
-    {ErrorPolicy::kBadRequest, 400},
-    {ErrorPolicy::kGone, 410},
+constexpr std::array<PolicyRow, 4> kPolicies{{
+    {ErrorPolicy::kServerError, 500, 500},
+    {ErrorPolicy::kBadRequest, 400, 400},
+    {ErrorPolicy::kGone, 410, 410},
+    {ErrorPolicy::kNotFoundElseServerError, 500, 404},
 }};
 
 }  // namespace
 
-int http_status(ErrorPolicy policy, ErrorCode /*code*/) {
+int http_status(ErrorPolicy policy, ErrorCode code) {
   for (const PolicyRow& row : kPolicies) {
-    if (row.policy == policy) return row.status;
+    if (row.policy == policy)
+      return code == ErrorCode::kNotFound ? row.not_found_status : row.status;
   }
   return 500;
 }

@@ -6,7 +6,7 @@
 //   | kInput           | 400 fail, data null         | 400 error               |
 //   | kUnauthenticated | 401 fail, data null         | 401 error               |
 //   | kDomain          | error, status by ErrorPolicy (kServerError 500, kBadRequest 400, kGone
-//   410) |
+//   410, kNotFoundElseServerError 404/500) |
 //
 // Messages are upstream's texts (core errors carry them, and never carry secrets or input).
 

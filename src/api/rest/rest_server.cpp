@@ -190,7 +190,7 @@ struct RestServer::Impl {
   }
 
   httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res) {
-    t_request_start = Clock::now();
+    request_started(req);
     const Route* route = nullptr;
     if (auto reply = precheck(req, route)) {
       write_reply(*reply, req, res);
@@ -208,7 +208,7 @@ struct RestServer::Impl {
   }
 
   int expect_continue(const httplib::Request& req, httplib::Response& res) {
-    t_request_start = Clock::now();
+    request_started(req);
     const Route* route = nullptr;
     if (auto reply = precheck(req, route)) {
       write_reply(*reply, req, res);
@@ -251,11 +251,29 @@ struct RestServer::Impl {
     secure_wipe(body.data(), body.size());  // bodies may carry recovery secrets
   }
 
-  static void log_request(const httplib::Request& req, const httplib::Response& res) {
+  // route_label is the metric label of a request: its route pattern, or "other" (unknown
+  // paths must not create new label values).
+  std::string_view route_label(const httplib::Request& req) const {
+    const Router::Resolution r = router.resolve(req.method, req.path, "");
+    return r.route ? r.route->path : std::string_view("other");
+  }
+
+  void request_started(const httplib::Request& req) {
+    if (t_request_start) return;  // an Expect: 100-continue request passes here twice
+    t_request_start = Clock::now();
+    if (config.observer) config.observer->started(route_label(req));
+  }
+
+  void log_request(const httplib::Request& req, const httplib::Response& res) {
     double ms = 0;
+    const bool started = t_request_start.has_value();
     if (t_request_start) {
       ms = std::chrono::duration<double, std::milli>(Clock::now() - *t_request_start).count();
       t_request_start.reset();
+    }
+    if (config.observer && started) {
+      config.observer->finished(RequestRecord{req.method, route_label(req), res.status, ms / 1000.0,
+                                              req.body.size(), res.body.size()});
     }
     kLog.info("request", {{"method", req.method},
                           {"path", req.path},
@@ -375,7 +393,8 @@ Result<std::unique_ptr<RestServer>> RestServer::create(RestServerConfig config, 
         kLog.error("unexpected exception while serving a request", {{"path", req.path}});
         write_reply(internal_error_reply(), req, res);
       });
-  s.set_logger(&Impl::log_request);
+  s.set_logger(
+      [self](const httplib::Request& req, const httplib::Response& res) { self->log_request(req, res); });
   return std::unique_ptr<RestServer>(new RestServer(std::move(impl)));
 }
 

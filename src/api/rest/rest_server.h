@@ -27,6 +27,24 @@
 
 namespace mr::api::rest {
 
+// RequestRecord describes one finished request for metrics.
+struct RequestRecord {
+  std::string_view method;
+  std::string_view route;  // the route's path pattern, or "other" for unknown paths
+  int status = 0;
+  double seconds = 0;
+  std::size_t request_bytes = 0;
+  std::size_t response_bytes = 0;
+};
+
+// RequestObserver sees every request (metrics). Called on server threads; must be thread-safe.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void started(std::string_view route) = 0;
+  virtual void finished(const RequestRecord& record) = 0;
+};
+
 struct RestServerConfig {
   // address is Go-style host:port: ":4433" (every interface), "0.0.0.0:4433", "[::1]:4433",
   // "localhost:4433". Port 0 picks a free port (see RestServer::port()).
@@ -44,6 +62,8 @@ struct RestServerConfig {
   // worker_threads serve connections; at most max_queued_connections accepted connections wait
   // for a worker (then accepting pauses and the kernel backlog fills).
   std::size_t worker_threads = 8;
+  // observer (optional, borrowed; must outlive the server) sees every request.
+  RequestObserver* observer = nullptr;
   std::size_t max_queued_connections = 64;
 };
 

@@ -33,9 +33,10 @@ enum class ApiVersion { kV1, kV2 };
 
 // ErrorPolicy is how a route's domain errors become HTTP statuses (see error_mapping.h).
 enum class ErrorPolicy {
-  kServerError,  // 500 for every domain error (upstream's v2 handlers and v1 GETs)
-  kBadRequest,   // 400 for every domain error (upstream's v1 POST /manifest)
-  kGone,         // 410 (upstream's disabled v1 POST /recover)
+  kServerError,              // 500 for every domain error (upstream's v2 handlers and v1 GETs)
+  kBadRequest,               // 400 for every domain error (upstream's v1 POST /manifest)
+  kGone,                     // 410 (upstream's disabled v1 POST /recover)
+  kNotFoundElseServerError,  // 404 for "no update in progress", 500 otherwise (update-manifest)
 };
 
 // Deprecation: v1 routes log upstream's deprecation notice on every call.

@@ -17,12 +17,12 @@
 #include "base/testing/temp_dir.h"
 #include "core/client_api.h"
 #include "core/records.h"
-#include "store/records.h"
 #include "crypto/hash.h"
 #include "crypto/pem.h"
 #include "gojson/go_json.h"
 #include "seal/file_seal_key_provider.h"
 #include "store/memory/memory_store.h"
+#include "store/records.h"
 #include "test_keys.h"
 
 namespace mr::core {
@@ -85,14 +85,17 @@ class MarbleApiTest : public ::testing::Test {
     if (pki) {
       issuer_ = std::make_unique<sim::SimulatedDcapIssuer>(pki, sim::SimulatedEnclave{});
       auto v = attestation::dcap::DcapQuoteVerifier::create(
-          {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki->collateral()), &clock_, {pki->root_ca_der()}});
+          {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki->collateral()),
+           &clock_,
+           {pki->root_ca_der()}});
       ASSERT_TRUE(v) << v.error().message;
       verifier_ = std::move(*v);
     } else {
       issuer_ = std::make_unique<sim::NoTeeIssuer>();
     }
     seal_keys_ = std::make_unique<seal::FileSealKeyProvider>(dir_.path());
-    auto core = Core::start({&clock_, &persistent_, &volatile_, seal_keys_.get(), issuer_.get()}, CoreConfig{});
+    auto core = Core::start({&clock_, &persistent_, &volatile_, seal_keys_.get(), issuer_.get()},
+                            CoreConfig{});
     ASSERT_TRUE(core) << core.error().message;
     core_ = std::move(*core);
     client_ = std::make_unique<ClientApi>(*core_);
@@ -102,7 +105,8 @@ class MarbleApiTest : public ::testing::Test {
     auto r = client_->set_manifest(raw);
     ASSERT_TRUE(r) << r.error().message;
   }
-  ActivationRequest request(const MarbleIdentity& id, std::string type = "backend", Bytes quote = {}) {
+  ActivationRequest request(const MarbleIdentity& id, std::string type = "backend",
+                            Bytes quote = {}) {
     return ActivationRequest{std::move(quote), id.csr, std::move(type), kUuid, id.cert.der()};
   }
 
@@ -128,12 +132,14 @@ TEST_F(MarbleApiTest, ActivationReturnsRenderedParametersAndACertificate) {
   EXPECT_EQ(a->argv, (std::vector<std::string>{"backend", "--serve"}));
   EXPECT_EQ(a->files.at("/keys/shared"), hex_encode(s.secrets.at("sharedKey").private_key));
   // Per-Marble key: HKDF(root secret, uuid ‖ name, marble type).
-  auto expected = *derive_marble_key(s.root_secret->span(), *Uuid::parse(kUuid), "myKey", "backend", 32);
+  auto expected =
+      *derive_marble_key(s.root_secret->span(), *Uuid::parse(kUuid), "myKey", "backend", 32);
   EXPECT_TRUE(expected.equals(as_bytes(a->files.at("/keys/mine"))));
   EXPECT_EQ(a->env.at("PREV"), hex_encode(as_bytes(a->files.at("/keys/mine"))));  // no rotation yet
 
   // The leaf: Coordinator-generated key, CN = UUID, CSR SANs, chains to the Marble root.
-  auto chain = *crypto::Certificate::chain_from_pem(a->env.at("MARBLE_PREDEFINED_MARBLE_CERTIFICATE_CHAIN"));
+  auto chain =
+      *crypto::Certificate::chain_from_pem(a->env.at("MARBLE_PREDEFINED_MARBLE_CERTIFICATE_CHAIN"));
   ASSERT_EQ(chain.size(), 2u);
   const auto& leaf = chain[0];
   EXPECT_EQ(chain[1], s.ca->intermediate);
@@ -144,7 +150,8 @@ TEST_F(MarbleApiTest, ActivationReturnsRenderedParametersAndACertificate) {
   auto leaf_key = *crypto::PrivateKey::from_pem(a->env.at("MARBLE_PREDEFINED_PRIVATE_KEY"));
   EXPECT_EQ(leaf_key.public_key(), leaf.public_key());
   EXPECT_TRUE(crypto::verify_chain(leaf, {}, {s.ca->marble_root}, kNow + std::chrono::hours(1)));
-  EXPECT_EQ(a->env.at("MARBLE_PREDEFINED_ROOT_CA"), s.ca->marble_root.pem());  // overrides the manifest
+  EXPECT_EQ(a->env.at("MARBLE_PREDEFINED_ROOT_CA"),
+            s.ca->marble_root.pem());  // overrides the manifest
   EXPECT_EQ(a->env.at("MARBLE_PREDEFINED_COORDINATOR_ROOT_CA"), s.ca->root.pem());
 
   // A per-Marble certificate secret, issued by the Marble root, valid 7 days.
@@ -168,7 +175,9 @@ TEST_F(MarbleApiTest, TtlsConfigFollowsTheTlsTags) {
   EXPECT_EQ(tls["Incoming"]["*:8443"]["clicrt"],
             crypto::pem_encode("CERTIFICATE", core_->snapshot()->secrets.at("webCert").cert_der));
   // Go's json.Marshal: sorted keys, no spaces.
-  EXPECT_EQ(a.env.at("MARBLE_TTLS_CONFIG").rfind("{\"tls\":{\"Incoming\":{\"*:8443\":{\"cacrt\":", 0), 0u);
+  EXPECT_EQ(
+      a.env.at("MARBLE_TTLS_CONFIG").rfind("{\"tls\":{\"Incoming\":{\"*:8443\":{\"cacrt\":", 0),
+      0u);
 }
 
 TEST_F(MarbleApiTest, Refusals) {
@@ -216,13 +225,16 @@ TEST_F(MarbleApiTest, MaxActivationsHoldsUnderConcurrency) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(ok, 100);
   EXPECT_EQ(denied, 100);
   EXPECT_EQ(other, 0);
   EXPECT_EQ(*core_->activations("backend"), 100u);
   auto again = marbles_->activate(request(id));
-  EXPECT_EQ(again.error().message, "marble verification failed: reached max activations count (100) for marble type \"backend\"");
+  EXPECT_EQ(again.error().message,
+            "marble verification failed: reached max activations count (100) for marble type "
+            "\"backend\"");
 }
 
 TEST_F(MarbleApiTest, DisableSecretBindingDerivesWithoutTheMarbleType) {
@@ -240,7 +252,8 @@ TEST_F(MarbleApiTest, DisableSecretBindingDerivesWithoutTheMarbleType) {
   auto a = marbles_->activate(request(marble_identity(), "frontend"));
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->env.at("U"), "t0ken");
-  auto unbound = *derive_marble_key(core_->snapshot()->root_secret->span(), *Uuid::parse(kUuid), "myKey", "", 32);
+  auto unbound = *derive_marble_key(core_->snapshot()->root_secret->span(), *Uuid::parse(kUuid),
+                                    "myKey", "", 32);
   EXPECT_EQ(a->env.at("K"), hex_encode(unbound.span()));
 }
 

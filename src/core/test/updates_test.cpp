@@ -36,33 +36,47 @@ const std::string kSigner(64, '2');
 
 gojson::Json base_manifest() {
   using J = gojson::Json;
-  return J{
-      {"Packages", {{"backend", {{"SignerID", kSigner}, {"ProductID", 7}, {"SecurityVersion", 3}}}}},
-      {"Marbles",
-       {{"backend",
-         {{"Package", "backend"},
-          {"MaxActivations", 1000},
-          {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}, {"K", "{{ hex .Secrets.symShared }}"},
-                                   {"MINE", "{{ hex .Secrets.mine }}"}, {"OLD", "{{ hex .Previous.Secrets.mine }}"}}}}}}}}},
-      {"Secrets",
-       {{"token", {{"Type", "plain"}, {"UserDefined", true}}},
-        {"userKey", {{"Type", "symmetric-key"}, {"Size", 128}, {"UserDefined", true}}},
-        {"userCert", {{"Type", "cert-ecdsa"}, {"UserDefined", true}}},
-        {"symShared", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}},
-        {"certShared", {{"Type", "cert-ecdsa"}, {"Size", 256}, {"Shared", true}}},
-        {"mine", {{"Type", "symmetric-key"}, {"Size", 128}}},
-        {"doomed", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}}}},
-      {"Users",
-       {{"alice", {{"Certificate", testdata("keys/alice.cert.pem")}, {"Roles", {"writer", "reader", "updater", "pkg"}}}},
-        {"bob", {{"Certificate", testdata("keys/bob.cert.pem")}, {"Roles", {"updater"}}}},
-        {"carol", {{"Certificate", testdata("keys/carol.cert.pem")}, {"Roles", J::array()}}}}},
-      {"Roles",
-       {{"writer", {{"ResourceType", "Secrets"}, {"ResourceNames", {"token", "userKey", "userCert"}}, {"Actions", {"WriteSecret"}}}},
-        {"reader",
-         {{"ResourceType", "Secrets"}, {"ResourceNames", {"token", "userKey", "userCert", "symShared"}}, {"Actions", {"ReadSecret"}}}},
-        {"updater", {{"ResourceType", "Manifest"}, {"Actions", {"UpdateManifest"}}}},
-        {"pkg", {{"ResourceType", "Packages"}, {"ResourceNames", {"backend"}}, {"Actions", {"UpdateSecurityVersion"}}}}}},
-      {"RecoveryKeys", {{"officer1", testing::recovery_pub_pem(1)}}}};
+  return J{{"Packages",
+            {{"backend", {{"SignerID", kSigner}, {"ProductID", 7}, {"SecurityVersion", 3}}}}},
+           {"Marbles",
+            {{"backend",
+              {{"Package", "backend"},
+               {"MaxActivations", 1000},
+               {"Parameters",
+                {{"Env",
+                  {{"TOKEN", "{{ string .Secrets.token }}"},
+                   {"K", "{{ hex .Secrets.symShared }}"},
+                   {"MINE", "{{ hex .Secrets.mine }}"},
+                   {"OLD", "{{ hex .Previous.Secrets.mine }}"}}}}}}}}},
+           {"Secrets",
+            {{"token", {{"Type", "plain"}, {"UserDefined", true}}},
+             {"userKey", {{"Type", "symmetric-key"}, {"Size", 128}, {"UserDefined", true}}},
+             {"userCert", {{"Type", "cert-ecdsa"}, {"UserDefined", true}}},
+             {"symShared", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}},
+             {"certShared", {{"Type", "cert-ecdsa"}, {"Size", 256}, {"Shared", true}}},
+             {"mine", {{"Type", "symmetric-key"}, {"Size", 128}}},
+             {"doomed", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}}}},
+           {"Users",
+            {{"alice",
+              {{"Certificate", testdata("keys/alice.cert.pem")},
+               {"Roles", {"writer", "reader", "updater", "pkg"}}}},
+             {"bob", {{"Certificate", testdata("keys/bob.cert.pem")}, {"Roles", {"updater"}}}},
+             {"carol", {{"Certificate", testdata("keys/carol.cert.pem")}, {"Roles", J::array()}}}}},
+           {"Roles",
+            {{"writer",
+              {{"ResourceType", "Secrets"},
+               {"ResourceNames", {"token", "userKey", "userCert"}},
+               {"Actions", {"WriteSecret"}}}},
+             {"reader",
+              {{"ResourceType", "Secrets"},
+               {"ResourceNames", {"token", "userKey", "userCert", "symShared"}},
+               {"Actions", {"ReadSecret"}}}},
+             {"updater", {{"ResourceType", "Manifest"}, {"Actions", {"UpdateManifest"}}}},
+             {"pkg",
+              {{"ResourceType", "Packages"},
+               {"ResourceNames", {"backend"}},
+               {"Actions", {"UpdateSecurityVersion"}}}}}},
+           {"RecoveryKeys", {{"officer1", testing::recovery_pub_pem(1)}}}};
 }
 
 Bytes cert_der(const std::string& user) {
@@ -85,8 +99,11 @@ class UpdatesTest : public ::testing::Test {
     seal_keys_ = std::make_unique<seal::FileSealKeyProvider>(dir_.path() / "data");
     issuer_ = std::make_unique<sim::SimulatedDcapIssuer>(pki_, sim::SimulatedEnclave{});
     verifier_ = *attestation::dcap::DcapQuoteVerifier::create(
-        {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki_->collateral()), &clock_, {pki_->root_ca_der()}});
-    core_ = *Core::start({&clock_, sqlite_.get(), volatile_.get(), seal_keys_.get(), issuer_.get()}, CoreConfig{});
+        {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki_->collateral()),
+         &clock_,
+         {pki_->root_ca_der()}});
+    core_ = *Core::start({&clock_, sqlite_.get(), volatile_.get(), seal_keys_.get(), issuer_.get()},
+                         CoreConfig{});
     client_ = std::make_unique<ClientApi>(*core_);
     secrets_ = std::make_unique<SecretApi>(*core_);
     updates_ = std::make_unique<UpdateApi>(*core_);
@@ -126,7 +143,8 @@ class UpdatesTest : public ::testing::Test {
   std::vector<std::string> log_events() {
     std::vector<std::string> out;
     const std::vector<std::string> lines = *updates_->log();
-    for (const auto& line : lines) out.push_back(gojson::Json::parse(line)["update"]);
+    for (const auto& line : lines)
+      out.push_back(gojson::Json::parse(line)["update"]);
     return out;
   }
 
@@ -150,7 +168,8 @@ TEST_F(UpdatesTest, AuthenticationByLeafCertificateOnly) {
   EXPECT_EQ(*client_->authenticate_user(cert_der("carol")), "carol");
   auto none = client_->authenticate_user(std::nullopt);
   EXPECT_EQ(none.error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(none.error().message, "unauthorized user: client certificate did not match any MarbleRun users");
+  EXPECT_EQ(none.error().message,
+            "unauthorized user: client certificate did not match any MarbleRun users");
   auto other = *crypto::PrivateKey::generate(crypto::KeySpec::ec(crypto::Curve::kP256));
   crypto::CertTemplate t;
   t.subject.common_name = "alice";
@@ -162,11 +181,13 @@ TEST_F(UpdatesTest, AuthenticationByLeafCertificateOnly) {
 
 TEST_F(UpdatesTest, UserDefinedSecretsRoundTripWithPermissions) {
   const auto alice_cert = cert_der("alice");
-  const auto alice_key = crypto::PrivateKey::from_pem(testdata("keys/alice.key.pem"))->to_pkcs8_der();
+  const auto alice_key =
+      crypto::PrivateKey::from_pem(testdata("keys/alice.key.pem"))->to_pkcs8_der();
   auto uploads = parse_user_secrets(gojson::Json{
       {"token", {{"Key", base64_encode(as_bytes("s3cr3t"))}}},
       {"userKey", {{"Key", base64_encode(Bytes(16, 0x5a))}}},
-      {"userCert", {{"Cert", base64_encode(alice_cert)}, {"Private", base64_encode(alice_key.span())}}}});
+      {"userCert",
+       {{"Cert", base64_encode(alice_cert)}, {"Private", base64_encode(alice_key.span())}}}});
   ASSERT_TRUE(uploads);
   ASSERT_TRUE(secrets_->set("alice", *uploads));
   auto got = secrets_->get("alice", {"token", "userKey", "userCert"});
@@ -174,30 +195,42 @@ TEST_F(UpdatesTest, UserDefinedSecretsRoundTripWithPermissions) {
   EXPECT_EQ(to_string(got->at("token").public_key), "s3cr3t");
   EXPECT_EQ(got->at("userKey").private_key, Bytes(16, 0x5a));
   EXPECT_EQ(got->at("userCert").cert_der, alice_cert);
-  EXPECT_EQ(got->at("userCert").public_key, crypto::Certificate::from_der(alice_cert)->public_key().to_der());
+  EXPECT_EQ(got->at("userCert").public_key,
+            crypto::Certificate::from_der(alice_cert)->public_key().to_der());
 
   auto bob_reads = secrets_->get("bob", {"token"});
   EXPECT_EQ(bob_reads.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(bob_reads.error().message, "user bob is not allowed to read one or more secrets of: [token]");
-  auto bob_writes = secrets_->set("bob", *parse_user_secrets(gojson::Json{{"token", {{"Key", "eA=="}}}}));
+  EXPECT_EQ(bob_reads.error().message,
+            "user bob is not allowed to read one or more secrets of: [token]");
+  auto bob_writes =
+      secrets_->set("bob", *parse_user_secrets(gojson::Json{{"token", {{"Key", "eA=="}}}}));
   EXPECT_EQ(bob_writes.error().message, "user bob is not allowed to update secret: token");
-  EXPECT_EQ(to_string(secrets_->get("alice", {"token"})->at("token").public_key), "s3cr3t");  // unchanged
-  EXPECT_THAT(log_events(), ElementsAre("Initial manifest set", "Secret set", "Secret set", "Secret set"));
+  EXPECT_EQ(to_string(secrets_->get("alice", {"token"})->at("token").public_key),
+            "s3cr3t");  // unchanged
+  EXPECT_THAT(log_events(),
+              ElementsAre("Initial manifest set", "Secret set", "Secret set", "Secret set"));
 }
 
 TEST_F(UpdatesTest, UploadRules) {
   auto set = [&](const gojson::Json& j) { return secrets_->set("alice", *parse_user_secrets(j)); };
-  EXPECT_EQ(set(gojson::Json::object()).error().message, "parsing new secrets: no new secrets defined");
+  EXPECT_EQ(set(gojson::Json::object()).error().message,
+            "parsing new secrets: no new secrets defined");
   EXPECT_EQ(set({{"ghost", {{"Key", "eA=="}}}}).error().message,
             "secret manifest specifies a secret which the original manifest does not contain");
-  EXPECT_EQ(set({{"symShared", {{"Key", "eA=="}}}}).error().message, "secret symShared is not writeable");
-  EXPECT_EQ(set({{"userKey", {{"Key", "eA=="}}}}).error().message, "declared size and actual size don't match: userKey");
-  EXPECT_EQ(set({{"userKey", {{"Cert", base64_encode(cert_der("alice"))}}}}).error().message,
-            "secret userKey is set to be of type symmetric-key but specified values for a certificate");
-  EXPECT_EQ(set({{"userCert", {{"Key", "eA=="}}}}).error().message,
-            "secret userCert is set to be of type cert-ecdsa but specified values for a symmetric-key");
+  EXPECT_EQ(set({{"symShared", {{"Key", "eA=="}}}}).error().message,
+            "secret symShared is not writeable");
+  EXPECT_EQ(set({{"userKey", {{"Key", "eA=="}}}}).error().message,
+            "declared size and actual size don't match: userKey");
+  EXPECT_EQ(
+      set({{"userKey", {{"Cert", base64_encode(cert_der("alice"))}}}}).error().message,
+      "secret userKey is set to be of type symmetric-key but specified values for a certificate");
+  EXPECT_EQ(
+      set({{"userCert", {{"Key", "eA=="}}}}).error().message,
+      "secret userCert is set to be of type cert-ecdsa but specified values for a symmetric-key");
   const auto bob_key = crypto::PrivateKey::from_pem(testdata("keys/bob.key.pem"))->to_pkcs8_der();
-  EXPECT_EQ(set({{"userCert", {{"Cert", base64_encode(cert_der("alice"))}, {"Private", base64_encode(bob_key.span())}}}})
+  EXPECT_EQ(set({{"userCert",
+                  {{"Cert", base64_encode(cert_der("alice"))},
+                   {"Private", base64_encode(bob_key.span())}}}})
                 .error()
                 .message,
             "secret userCert: private key does not match the certificate");
@@ -221,7 +254,8 @@ TEST_F(UpdatesTest, PackageUpdateRaisesTheSecurityVersion) {
   const Snapshot before = *core_->snapshot();
   const std::string update = R"({"Packages":{"backend":{"SecurityVersion":4}}})";
   auto bob = updates_->update("bob", update);
-  EXPECT_EQ(bob.error().message, "user bob is not allowed to update one or more packages of [backend]");
+  EXPECT_EQ(bob.error().message,
+            "user bob is not allowed to update one or more packages of [backend]");
   auto r = updates_->update("alice", update);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->missing_acknowledgments, 0u);
@@ -235,14 +269,18 @@ TEST_F(UpdatesTest, PackageUpdateRaisesTheSecurityVersion) {
   EXPECT_EQ(after.secrets.at("symShared"), before.secrets.at("symShared"));
   EXPECT_NE(after.secrets.at("certShared").cert_der, before.secrets.at("certShared").cert_der);
   auto new_cert = *crypto::Certificate::from_der(after.secrets.at("certShared").cert_der);
-  EXPECT_EQ(new_cert.not_after(), crypto::Certificate::from_der(before.secrets.at("certShared").cert_der)->not_after());
+  EXPECT_EQ(new_cert.not_after(),
+            crypto::Certificate::from_der(before.secrets.at("certShared").cert_der)->not_after());
   EXPECT_TRUE(new_cert.check_signature_from(after.ca->intermediate_key.public_key()));
 
   auto old_marble = activate(3);
   EXPECT_EQ(old_marble.error().code, ErrorCode::kPermissionDenied);
   ASSERT_TRUE(activate(4));
-  EXPECT_EQ(updates_->update("alice", R"({"Packages":{"backend":{"SecurityVersion":3}}})").error().message,
-            "checking update manifest: update manifest tries to downgrade SecurityVersion of the original manifest");
+  EXPECT_EQ(updates_->update("alice", R"({"Packages":{"backend":{"SecurityVersion":3}}})")
+                .error()
+                .message,
+            "checking update manifest: update manifest tries to downgrade SecurityVersion of the "
+            "original manifest");
   const auto log = *updates_->log();
   ASSERT_EQ(log.size(), 3u);
   auto line = gojson::Json::parse(log.back());
@@ -276,11 +314,15 @@ TEST_F(UpdatesTest, MultiPartyUpdateAndCancel) {
   ASSERT_TRUE(pending);
   EXPECT_EQ(pending->manifest_raw, raw);
   EXPECT_EQ(pending->missing_users, std::vector<std::string>{"bob"});
-  EXPECT_EQ(updates_->update("alice", R"({"Packages":{"backend":{"SecurityVersion":5}}})").error().message,
+  EXPECT_EQ(updates_->update("alice", R"({"Packages":{"backend":{"SecurityVersion":5}}})")
+                .error()
+                .message,
             UpdateApi::kUpdateInProgress);
   EXPECT_EQ(updates_->acknowledge("alice", raw)->missing_acknowledgments, 1u);  // no double count
-  EXPECT_EQ(updates_->acknowledge("carol", raw).error().message, "user carol is not allowed to acknowledge manifest updates");
-  EXPECT_EQ(updates_->acknowledge("bob", next.dump()).error().message, "provided manifest does not match the pending manifest");
+  EXPECT_EQ(updates_->acknowledge("carol", raw).error().message,
+            "user carol is not allowed to acknowledge manifest updates");
+  EXPECT_EQ(updates_->acknowledge("bob", next.dump()).error().message,
+            "provided manifest does not match the pending manifest");
   EXPECT_EQ(client_->manifest()->raw, before.manifest->raw());  // nothing applied yet
 
   restart();  // a pending update survives restarts
@@ -298,8 +340,9 @@ TEST_F(UpdatesTest, MultiPartyUpdateAndCancel) {
   EXPECT_FALSE(after.secrets.contains("doomed"));
   EXPECT_FALSE(after.previous_secrets.contains("doomed"));
   EXPECT_TRUE(after.secrets.contains("added"));
-  EXPECT_EQ(after.secrets.at("symShared"), before.secrets.at("symShared"));  // unchanged symmetric key kept
-  EXPECT_EQ(after.secrets.at("token"), before.secrets.at("token"));          // uploaded value kept
+  EXPECT_EQ(after.secrets.at("symShared"),
+            before.secrets.at("symShared"));                         // unchanged symmetric key kept
+  EXPECT_EQ(after.secrets.at("token"), before.secrets.at("token"));  // uploaded value kept
   EXPECT_NE(after.secrets.at("certShared").cert_der, before.secrets.at("certShared").cert_der);
   EXPECT_EQ(after.previous_secrets.at("certShared"), before.secrets.at("certShared"));
   EXPECT_EQ(*core_->activations("backend"), 1u);  // counters survive updates
@@ -308,19 +351,22 @@ TEST_F(UpdatesTest, MultiPartyUpdateAndCancel) {
   gojson::Json third = next;
   third["Secrets"].erase("added");
   ASSERT_TRUE(updates_->update("alice", third.dump()));
-  EXPECT_EQ(updates_->cancel("carol").error().message, "user carol is not allowed to cancel the manifest update");
+  EXPECT_EQ(updates_->cancel("carol").error().message,
+            "user carol is not allowed to cancel the manifest update");
   ASSERT_TRUE(updates_->cancel("bob"));
   EXPECT_EQ(updates_->cancel("bob").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(client_->manifest()->raw, raw);
 
   restart();
-  EXPECT_THAT(log_events(),
-              ElementsAre("Initial manifest set", "Secret set",
-                          "Complete Manifest update initiated by user. Waiting for acknowledgments to apply the update",
-                          "Complete Manifest update acknowledged by user", "Complete Manifest update acknowledged by user",
-                          "Complete Manifest updated",
-                          "Complete Manifest update initiated by user. Waiting for acknowledgments to apply the update",
-                          "Complete Manifest update cancelled by user"));
+  EXPECT_THAT(log_events(), ElementsAre("Initial manifest set", "Secret set",
+                                        "Complete Manifest update initiated by user. Waiting for "
+                                        "acknowledgments to apply the update",
+                                        "Complete Manifest update acknowledged by user",
+                                        "Complete Manifest update acknowledged by user",
+                                        "Complete Manifest updated",
+                                        "Complete Manifest update initiated by user. Waiting for "
+                                        "acknowledgments to apply the update",
+                                        "Complete Manifest update cancelled by user"));
 }
 
 TEST_F(UpdatesTest, RootSecretRotationFeedsPrevious) {
@@ -337,8 +383,9 @@ TEST_F(UpdatesTest, RootSecretRotationFeedsPrevious) {
   EXPECT_NE(s.root_secret->view(), s.previous_root_secret->view());
   const auto second = *activate(3);
   EXPECT_NE(second.env.at("MINE"), first.env.at("MINE"));
-  EXPECT_EQ(second.env.at("OLD"), first.env.at("MINE"));  // .Previous derives from the old root secret
-  EXPECT_NE(second.env.at("K"), first.env.at("K"));       // shared symmetric keys are regenerated too
+  EXPECT_EQ(second.env.at("OLD"),
+            first.env.at("MINE"));                   // .Previous derives from the old root secret
+  EXPECT_NE(second.env.at("K"), first.env.at("K"));  // shared symmetric keys are regenerated too
 }
 
 TEST_F(UpdatesTest, ChangedRecoveryKeysGiveNewSecrets) {
@@ -354,7 +401,8 @@ TEST_F(UpdatesTest, ChangedRecoveryKeysGiveNewSecrets) {
   std::filesystem::remove(dir_.path() / "data" / "seal.key");
   restart();
   ASSERT_EQ(core_->snapshot()->state, State::kRecovery);
-  auto plain = *crypto::rsa_oaep_decrypt(testing::recovery_key(2), r->recovery_secrets->at("officer2"));
+  auto plain =
+      *crypto::rsa_oaep_decrypt(testing::recovery_key(2), r->recovery_secrets->at("officer2"));
   auto sig = *crypto::sign(testing::recovery_key(2), plain.span(), crypto::HashAlg::kSha256);
   auto rec = client_->recover(std::move(plain), sig);
   ASSERT_TRUE(rec) << rec.error().message;

@@ -1,0 +1,197 @@
+// Issue 5 through the real coordinator process and curl with client certificates: user-defined
+// secrets with RBAC, authentication by the TLS leaf only, multi-party updates with acknowledge
+// and cancel, the update log, and all of it across a restart.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/encoding.h"
+#include "base/testing/temp_dir.h"
+#include "gojson/go_json.h"
+#include "support/process.h"
+
+namespace mr::test {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string key_path(const std::string& name) {
+  return std::string(MR_SOURCE_DIR) + "/tests/testdata/keys/" + name;
+}
+
+gojson::Json manifest() {
+  using J = gojson::Json;
+  return J{
+      {"Packages", {{"app", {{"Debug", true}}}}},
+      {"Marbles",
+       {{"app",
+         {{"Package", "app"},
+          {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}}}}}}}}},
+      {"Secrets",
+       {{"token", {{"Type", "plain"}, {"UserDefined", true}}},
+        {"shared", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}}}},
+      {"Users",
+       {{"alice",
+         {{"Certificate", read_file(key_path("alice.cert.pem"))},
+          {"Roles", {"secrets", "updater"}}}},
+        {"bob", {{"Certificate", read_file(key_path("bob.cert.pem"))}, {"Roles", {"updater"}}}}}},
+      {"Roles",
+       {{"secrets",
+         {{"ResourceType", "Secrets"},
+          {"ResourceNames", {"token"}},
+          {"Actions", {"ReadSecret", "WriteSecret"}}}},
+        {"updater", {{"ResourceType", "Manifest"}, {"Actions", {"UpdateManifest"}}}}}}};
+}
+
+std::vector<std::string> as_user(const std::string& user) {
+  return {"--cert", key_path(user + ".cert.pem"), "--key", key_path(user + ".key.pem")};
+}
+
+gojson::Json json_of(const HttpResult& r) {
+  auto j = gojson::Json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? gojson::Json() : j;
+}
+
+std::string b64_body(const std::string& raw) {
+  return gojson::Json{{"manifest", base64_encode(as_bytes(raw))}}.dump();
+}
+
+class UsersUpdates : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    c_ = CoordinatorProcess::start({dir_.path() / "data"});
+    const std::string body = b64_body(manifest().dump());
+    ASSERT_EQ(curl_https(c_->client_url() + "/api/v2/manifest", &body).status, 200);
+  }
+  HttpResult get(const std::string& path, const std::vector<std::string>& extra = {}) {
+    return curl_https(c_->client_url() + path, nullptr, extra);
+  }
+  HttpResult post(const std::string& path, const std::string& body,
+                  const std::vector<std::string>& extra = {}) {
+    return curl_https(c_->client_url() + path, &body, extra);
+  }
+  mr::testing::TempDir dir_;
+  std::unique_ptr<CoordinatorProcess> c_;
+};
+
+TEST_F(UsersUpdates, SecretsWithRbacAndLeafOnlyAuthentication) {
+  const std::string upload =
+      gojson::Json{{"secrets", {{"token", {{"Key", base64_encode(as_bytes("t0p-s3cret"))}}}}}}
+          .dump();
+  HttpResult set = post("/api/v2/secrets", upload, as_user("alice"));
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.body, "{\"status\":\"success\",\"data\":null}\n");
+
+  HttpResult read = get("/api/v2/secrets?s=token", as_user("alice"));
+  ASSERT_EQ(read.status, 200) << read.body;
+  const auto token = json_of(read)["data"]["secrets"]["token"];
+  EXPECT_EQ(token["Type"], "plain");
+  EXPECT_EQ(token["UserDefined"], true);
+  EXPECT_EQ(to_string(*base64_decode(token["Public"].get<std::string>())), "t0p-s3cret");
+
+  HttpResult bob = get("/api/v2/secrets?s=token", as_user("bob"));
+  EXPECT_EQ(bob.status, 500);
+  EXPECT_EQ(json_of(bob)["message"],
+            "user bob is not allowed to read one or more secrets of: [token]");
+
+  HttpResult anonymous = get("/api/v2/secrets?s=token");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(json_of(anonymous)["status"], "fail");
+  EXPECT_EQ(json_of(anonymous)["message"],
+            "unauthorized user: client certificate did not match any MarbleRun users");
+
+  // carol holds her own key and appends alice's (public) certificate to her chain: still carol.
+  const std::string chain = (dir_.path() / "chain.pem").string();
+  std::ofstream(chain) << read_file(key_path("carol.cert.pem"))
+                       << read_file(key_path("alice.cert.pem"));
+  HttpResult impostor =
+      get("/api/v2/secrets?s=token", {"--cert", chain, "--key", key_path("carol.key.pem")});
+  EXPECT_EQ(impostor.status, 401) << impostor.body;
+  // alice's certificate with another key cannot even complete the handshake.
+  HttpResult stolen = get("/api/v2/secrets?s=token", {"--cert", key_path("alice.cert.pem"), "--key",
+                                                      key_path("carol.key.pem")});
+  EXPECT_NE(stolen.status, 200);
+
+  EXPECT_EQ(get("/api/v2/secrets", as_user("alice")).status, 400);
+  EXPECT_EQ(json_of(get("/api/v2/secrets?s=", as_user("alice")))["message"],
+            "malformed query string: empty query parameter");
+  // v1 shape: the map itself.
+  HttpResult v1 = get("/secrets?s=token", as_user("alice"));
+  ASSERT_EQ(v1.status, 200);
+  EXPECT_TRUE(json_of(v1)["data"].contains("token"));
+}
+
+TEST_F(UsersUpdates, MultiPartyRoundsAndTheLogSurviveARestart) {
+  gojson::Json next = manifest();
+  next["Secrets"]["added"] = {{"Type", "symmetric-key"}, {"Size", 256}, {"Shared", true}};
+  const std::string raw = next.dump(2);
+
+  HttpResult apply = post("/api/v2/update", b64_body(raw), as_user("alice"));
+  ASSERT_EQ(apply.status, 200) << apply.body;
+  EXPECT_EQ(json_of(apply)["data"]["missingAcknowledgments"], 1);
+  EXPECT_EQ(json_of(apply)["data"]["missingUsers"], gojson::Json({"bob"}));
+
+  HttpResult pending = get("/api/v2/update-manifest");
+  ASSERT_EQ(pending.status, 200);
+  EXPECT_EQ(json_of(pending)["data"]["message"],
+            "1 user still needs to acknowledge the update manifest");
+  EXPECT_EQ(json_of(pending)["data"]["missingUsers"], gojson::Json({"bob"}));
+  EXPECT_EQ(to_string(*base64_decode(json_of(pending)["data"]["manifest"].get<std::string>())),
+            raw);
+
+  EXPECT_EQ(post("/api/v2/update-manifest", b64_body(next.dump()), as_user("bob")).status,
+            500);  // other bytes
+  HttpResult ack = post("/api/v2/update-manifest", b64_body(raw), as_user("bob"));
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  EXPECT_EQ(json_of(ack)["data"]["message"],
+            "All users have acknowledged the update manifest. Update successfully applied");
+  EXPECT_EQ(to_string(*base64_decode(
+                json_of(get("/api/v2/manifest"))["data"]["manifest"].get<std::string>())),
+            raw);
+  EXPECT_EQ(get("/api/v2/update-manifest").status, 404);
+
+  // Round two, cancelled by bob.
+  gojson::Json third = next;
+  third["Secrets"].erase("added");
+  ASSERT_EQ(post("/api/v2/update", b64_body(third.dump()), as_user("alice")).status, 200);
+  HttpResult cancel = post("/api/v2/update-cancel", "", as_user("bob"));
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(json_of(cancel)["data"]["message"], "Update successfully cancelled");
+  EXPECT_EQ(post("/api/v2/update-cancel", "", as_user("bob")).status, 404);
+
+  c_->stop();
+  c_ = CoordinatorProcess::start({dir_.path() / "data"});
+  EXPECT_EQ(to_string(*base64_decode(
+                json_of(get("/api/v2/manifest"))["data"]["manifest"].get<std::string>())),
+            raw);
+  HttpResult log = get("/api/v2/update");
+  ASSERT_EQ(log.status, 200);
+  std::vector<std::string> events;
+  for (const auto& line : json_of(log)["data"]["updateLog"])
+    events.push_back(gojson::Json::parse(line.get<std::string>())["update"]);
+  EXPECT_THAT(events, ElementsAre("Initial manifest set",
+                                  "Complete Manifest update initiated by user. Waiting for "
+                                  "acknowledgments to apply the update",
+                                  "Complete Manifest update acknowledged by user",
+                                  "Complete Manifest updated",
+                                  "Complete Manifest update initiated by user. Waiting for "
+                                  "acknowledgments to apply the update",
+                                  "Complete Manifest update cancelled by user"));
+  HttpResult v1_log = get("/update");
+  ASSERT_EQ(v1_log.status, 200);
+  EXPECT_TRUE(json_of(v1_log)["data"].is_string());
+}
+
+}  // namespace
+}  // namespace mr::test
