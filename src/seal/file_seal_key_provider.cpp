@@ -7,14 +7,14 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/file_util.h"
 #include "base/log.h"
 #include "crypto/hash.h"
-#include "seal/file_util.h"
 
 namespace mr::seal {
 
-using internal::errno_error;
-using internal::Fd;
+using file::errno_error;
+using file::Fd;
 
 namespace {
 const log::Logger kLog("seal");
@@ -54,7 +54,7 @@ Result<SecretBytes> FileSealKeyProvider::read_key() {
                  "owner (run: chmod 600 {})",
                  path_.string(), mode, path_.string());
   }
-  MR_ASSIGN_OR_RETURN(SecretBytes key, internal::read_up_to(fd.get(), kKeySize, path_));
+  MR_ASSIGN_OR_RETURN(SecretBytes key, file::read_up_to(fd.get(), kKeySize, path_));
   if (key.size() != kKeySize) {
     return failf(ErrorCode::kFailedPrecondition,
                  "seal key file {} holds {}{} bytes, want {} (if it is damaged, remove it: the "
@@ -66,7 +66,7 @@ Result<SecretBytes> FileSealKeyProvider::read_key() {
 }
 
 Result<SecretBytes> FileSealKeyProvider::create_key() {
-  MR_RETURN_IF_ERROR(internal::ensure_dir(dir_));
+  MR_RETURN_IF_ERROR(file::ensure_dir(dir_));
   // Write a temporary file, then link() it into place: the key file appears complete or not at
   // all, and link() never replaces a key another process created meanwhile.
   const std::filesystem::path tmp =
@@ -76,7 +76,7 @@ Result<SecretBytes> FileSealKeyProvider::create_key() {
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) return fail(errno_error("creating", tmp));
-    Status st = internal::write_all(fd.get(), key.span(), tmp);
+    Status st = file::write_all(fd.get(), key.span(), tmp);
     if (st && ::fchmod(fd.get(), 0600) != 0) st = fail(errno_error("setting mode of", tmp));
     if (st && ::fsync(fd.get()) != 0) st = fail(errno_error("syncing", tmp));
     if (!st) {
@@ -92,7 +92,7 @@ Result<SecretBytes> FileSealKeyProvider::create_key() {
     errno = link_errno;
     return fail(errno_error("creating seal key file", path_));
   }
-  MR_RETURN_IF_ERROR(internal::fsync_dir(dir_));
+  MR_RETURN_IF_ERROR(file::fsync_dir(dir_));
   kLog.info("created a new seal key", {{"path", path_.string()}});
   return key;
 }

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "base/file_util.h"
 #include "base/log.h"
 #include "store/sqlite/sqlite_util.h"
 
@@ -43,70 +44,9 @@ struct Connection {
 
 enum class Role { kWriter, kReader };
 
-Error errno_error(std::string_view what, const std::filesystem::path& p) {
-  return Error{ErrorCode::kUnavailable,
-               fmt::format("{} {}: {}", what, p.string(), std::strerror(errno))};
-}
-
-// Fd closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// fsync_dir makes a new directory entry in |dir| durable.
-Status fsync_dir(const std::filesystem::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return fail(errno_error("opening directory", dir));
-  if (::fsync(fd.get()) != 0) return fail(errno_error("syncing directory", dir));
-  return ok();
-}
-
-// parent_dir returns the directory holding |p| ("." for a relative name without one).
-std::filesystem::path parent_dir(const std::filesystem::path& p) {
-  auto parent = p.parent_path();
-  return parent.empty() ? std::filesystem::path(".") : parent;
-}
-
-// ensure_dir creates |dir| with mode 0700 (parents with default modes) unless it exists.
-Status ensure_dir(const std::filesystem::path& dir) {
-  if (::mkdir(dir.c_str(), 0700) == 0) return fsync_dir(parent_dir(dir));
-  if (errno == ENOENT) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent_dir(dir), ec);
-    if (ec) {
-      return failf(ErrorCode::kUnavailable, "creating directory {}: {}", parent_dir(dir).string(),
-                   ec.message());
-    }
-    if (::mkdir(dir.c_str(), 0700) == 0) return fsync_dir(parent_dir(dir));
-  }
-  if (errno != EEXIST) return fail(errno_error("creating directory", dir));
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return failf(ErrorCode::kUnavailable, "{} exists and is not a directory", dir.string());
-  }
-  return ok();
-}
-
-// ensure_file creates an empty |file| with mode 0600 unless it exists.
-Status ensure_file(const std::filesystem::path& file) {
-  Fd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) {
-    if (errno == EEXIST) return ok();
-    return fail(errno_error("creating", file));
-  }
-  if (::fsync(fd.get()) != 0) return fail(errno_error("syncing", file));
-  return fsync_dir(parent_dir(file));
-}
+using file::ensure_dir;
+using file::ensure_file;
+using file::errno_error;
 
 // prefix_end returns the smallest string greater than every string starting with |prefix|, or
 // nullopt if there is none ("" or all 0xff bytes).

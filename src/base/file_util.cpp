@@ -1,6 +1,7 @@
-#include "seal/file_util.h"
+#include "base/file_util.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,15 +9,12 @@
 #include <cstring>
 #include <system_error>
 
-namespace mr::seal::internal {
-namespace {
+namespace mr::file {
 
 std::filesystem::path parent_dir(const std::filesystem::path& p) {
   auto parent = p.parent_path();
   return parent.empty() ? std::filesystem::path(".") : parent;
 }
-
-}  // namespace
 
 Fd::~Fd() {
   if (fd_ >= 0) ::close(fd_);
@@ -53,6 +51,16 @@ Status ensure_dir(const std::filesystem::path& dir) {
   return ok();
 }
 
+Status ensure_file(const std::filesystem::path& file) {
+  Fd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) {
+    if (errno == EEXIST) return ok();
+    return fail(errno_error("creating", file));
+  }
+  if (::fsync(fd.get()) != 0) return fail(errno_error("syncing", file));
+  return fsync_dir(parent_dir(file));
+}
+
 Result<SecretBytes> read_up_to(int fd, std::size_t limit, const std::filesystem::path& path) {
   SecretBytes buf(limit + 1);
   std::size_t got = 0;
@@ -82,4 +90,4 @@ Status write_all(int fd, ByteSpan data, const std::filesystem::path& path) {
   return ok();
 }
 
-}  // namespace mr::seal::internal
+}  // namespace mr::file
