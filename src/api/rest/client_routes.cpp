@@ -200,17 +200,7 @@ std::vector<Route> client_api_routes(ClientApi& api) {
   auto bind = [&api](HandlerResult (*fn)(ClientApi&, const RequestContext&)) -> Handler {
     return [&api, fn](const RequestContext& ctx) { return fn(api, ctx); };
   };
-  constexpr auto kGet = Method::kGet;
-  constexpr auto kPost = Method::kPost;
-  constexpr auto kOpen = Auth::kNone;
-  constexpr auto kV1 = ApiVersion::kV1;
-  constexpr auto kV2 = ApiVersion::kV2;
-  constexpr auto k500 = ErrorPolicy::kServerError;
-  constexpr auto k400 = ErrorPolicy::kBadRequest;
-  constexpr auto k410 = ErrorPolicy::kGone;
-  constexpr auto kServer = kServerBodyLimit;
-  constexpr auto kCurrent = Deprecation::kNone;
-  constexpr auto kDeprecated = Deprecation::kLogNotice;
+  using namespace table;  // NOLINT(google-build-using-namespace): row aliases
 
   // clang-format off
   return {

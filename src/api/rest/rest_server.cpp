@@ -393,8 +393,9 @@ Result<std::unique_ptr<RestServer>> RestServer::create(RestServerConfig config, 
         kLog.error("unexpected exception while serving a request", {{"path", req.path}});
         write_reply(internal_error_reply(), req, res);
       });
-  s.set_logger(
-      [self](const httplib::Request& req, const httplib::Response& res) { self->log_request(req, res); });
+  s.set_logger([self](const httplib::Request& req, const httplib::Response& res) {
+    self->log_request(req, res);
+  });
   return std::unique_ptr<RestServer>(new RestServer(std::move(impl)));
 }
 

@@ -101,6 +101,24 @@ struct Route {
   Handler handler;
 };
 
+// Short names for route tables (client_routes.cpp, update_routes.cpp), so that each row fits on
+// one line.
+namespace table {
+inline constexpr Method kGet = Method::kGet;
+inline constexpr Method kPost = Method::kPost;
+inline constexpr Auth kOpen = Auth::kNone;
+inline constexpr Auth kUser = Auth::kUser;
+inline constexpr ApiVersion kV1 = ApiVersion::kV1;
+inline constexpr ApiVersion kV2 = ApiVersion::kV2;
+inline constexpr ErrorPolicy k500 = ErrorPolicy::kServerError;
+inline constexpr ErrorPolicy k400 = ErrorPolicy::kBadRequest;
+inline constexpr ErrorPolicy k410 = ErrorPolicy::kGone;
+inline constexpr ErrorPolicy k404 = ErrorPolicy::kNotFoundElseServerError;
+inline constexpr std::optional<std::size_t> kServer = kServerBodyLimit;
+inline constexpr Deprecation kCurrent = Deprecation::kNone;
+inline constexpr Deprecation kDeprecated = Deprecation::kLogNotice;
+}  // namespace table
+
 // method_name returns "GET" or "POST".
 [[nodiscard]] constexpr std::string_view method_name(Method m) {
   return m == Method::kGet ? "GET" : "POST";

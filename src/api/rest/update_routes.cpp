@@ -227,18 +227,7 @@ std::vector<Route> update_and_secret_routes(const ClientServices& services) {
     return Json(nullptr);
   };
 
-  constexpr auto kGet = Method::kGet;
-  constexpr auto kPost = Method::kPost;
-  constexpr auto kOpen = Auth::kNone;
-  constexpr auto kUser = Auth::kUser;
-  constexpr auto kV1 = ApiVersion::kV1;
-  constexpr auto kV2 = ApiVersion::kV2;
-  constexpr auto k500 = ErrorPolicy::kServerError;
-  constexpr auto k400 = ErrorPolicy::kBadRequest;
-  constexpr auto k404 = ErrorPolicy::kNotFoundElseServerError;
-  constexpr auto kServer = kServerBodyLimit;
-  constexpr auto kCurrent = Deprecation::kNone;
-  constexpr auto kDeprecated = Deprecation::kLogNotice;
+  using namespace table;  // NOLINT(google-build-using-namespace): row aliases
 
   // clang-format off
   return {

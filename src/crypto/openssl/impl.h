@@ -48,6 +48,13 @@ struct Certificate::Impl {
 
 namespace detail {
 
+// invalid clears the OpenSSL error queue (the failure was expected input validation) and returns
+// kInvalidArgument |message|.
+inline tl::unexpected<Error> invalid(std::string message) {
+  ossl::clear_errors();
+  return fail(ErrorCode::kInvalidArgument, std::move(message));
+}
+
 // --- keys (keys.cpp) ---
 // make_public_key wraps a key holding at least public components; kInvalidArgument for
 // unsupported key types or curves.

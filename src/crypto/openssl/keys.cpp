@@ -18,10 +18,7 @@ namespace {
 constexpr unsigned kMinRsaBits = 1024;
 constexpr unsigned kMaxRsaBits = 16384;  // OPENSSL_RSA_MAX_MODULUS_BITS
 
-tl::unexpected<Error> invalid(std::string message) {
-  ossl::clear_errors();
-  return fail(ErrorCode::kInvalidArgument, std::move(message));
-}
+using detail::invalid;
 
 const char* curve_name(Curve c) {
   switch (c) {

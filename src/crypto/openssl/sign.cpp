@@ -13,10 +13,7 @@ const unsigned char* ptr(ByteSpan b) {
   return b.empty() ? &kEmpty : b.data();
 }
 
-tl::unexpected<Error> invalid(std::string message) {
-  ossl::clear_errors();
-  return fail(ErrorCode::kInvalidArgument, std::move(message));
-}
+using detail::invalid;
 
 tl::unexpected<Error> bad_signature() {
   ossl::clear_errors();

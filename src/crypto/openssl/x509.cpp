@@ -22,10 +22,7 @@ using detail::kOidNameConstraints;
 using detail::kOidSubjectAltName;
 using detail::kOidSubjectKeyId;
 
-tl::unexpected<Error> invalid(std::string message) {
-  ossl::clear_errors();
-  return fail(ErrorCode::kInvalidArgument, std::move(message));
-}
+using detail::invalid;
 
 // Reads a whole extnValue that must be exactly one element with |tag|.
 bool read_single(ByteSpan value, std::uint8_t tag, ByteSpan* contents) {

@@ -13,10 +13,7 @@
 namespace mr::crypto::detail {
 namespace {
 
-tl::unexpected<Error> invalid(std::string message) {
-  ossl::clear_errors();
-  return fail(ErrorCode::kInvalidArgument, std::move(message));
-}
+using detail::invalid;
 
 // Go's utf8.ValidString: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool valid_utf8(std::string_view s) {

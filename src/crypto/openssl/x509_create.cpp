@@ -26,10 +26,7 @@ using detail::kOidNameConstraints;
 using detail::kOidSubjectAltName;
 using detail::kOidSubjectKeyId;
 
-tl::unexpected<Error> invalid(std::string message) {
-  ossl::clear_errors();
-  return fail(ErrorCode::kInvalidArgument, std::move(message));
-}
+using detail::invalid;
 
 bool is_ia5(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
