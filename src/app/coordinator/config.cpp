@@ -30,6 +30,11 @@ constexpr Setting kSettings[] = {
     {"EDG_LOG_FORMAT", "--log-format", "json (default) or text"},
     {"EDG_STARTUP_MANIFEST", "--startup-manifest", "manifest file applied at startup"},
     {"OE_SIMULATION", "--simulation", "1: simulation mode (no TEE, no attestation)"},
+    {"EDG_COORDINATOR_SIMULATED_DCAP_PKI", "--simulated-dcap-pki",
+     "development/tests only: SimulatedDcapPki JSON file; quote and verify with that test PKI"},
+    {"EDG_COORDINATOR_PCCS_URL", "--pccs-url",
+     "PCCS or Intel PCS for Marble quote collateral (default "
+     "https://api.trustedservices.intel.com)"},
 };
 
 // Upstream variables we accept but that have no effect here; anything else under
@@ -197,6 +202,22 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
   }
   if (auto it = values.find("EDG_STARTUP_MANIFEST"); it != values.end())
     c.startup_manifest = it->second;
+  if (auto it = values.find("EDG_COORDINATOR_SIMULATED_DCAP_PKI"); it != values.end())
+    c.simulated_dcap_pki = it->second;
+  if (c.simulation && !c.simulated_dcap_pki.empty()) {
+    problems.emplace_back(
+        "OE_SIMULATION=1 and EDG_COORDINATOR_SIMULATED_DCAP_PKI exclude each other (simulation "
+        "mode checks no quotes; the simulated DCAP PKI checks them)");
+  }
+  if (auto it = values.find("EDG_COORDINATOR_PCCS_URL");
+      it != values.end() && !it->second.empty()) {
+    if (!it->second.starts_with("https://") && !it->second.starts_with("http://")) {
+      problems.push_back(fmt::format(
+          "EDG_COORDINATOR_PCCS_URL: expected an http:// or https:// URL, got \"{}\"", it->second));
+    } else {
+      c.pccs_url = it->second;
+    }
+  }
 
   if (!problems.empty()) return fail(ErrorCode::kInvalidArgument, join(problems, "\n"));
   return c;

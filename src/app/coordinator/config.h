@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/log.h"
@@ -23,6 +24,10 @@ struct ListenAddress {
 // parse_listen_address accepts "host:port", ":port", "[v6]:port". kInvalidArgument otherwise.
 [[nodiscard]] Result<ListenAddress> parse_listen_address(std::string_view text);
 
+// kDefaultPccsUrl is Intel's Provisioning Certification Service (PCS): the source of the
+// collateral for Marble quotes unless a PCCS is configured.
+inline constexpr std::string_view kDefaultPccsUrl = "https://api.trustedservices.intel.com";
+
 struct CoordinatorConfig {
   ListenAddress client_addr{"", 4433};
   ListenAddress mesh_addr{"", 2001};
@@ -30,6 +35,13 @@ struct CoordinatorConfig {
   std::vector<std::string> dns_names{"localhost"};
   std::string seal_dir;
   bool simulation = false;  // OE_SIMULATION=1: no TEE, empty quotes, Marble quotes unchecked
+  // simulated_dcap_pki (development and tests only): path of a SimulatedDcapPki JSON file. The
+  // Coordinator then quotes itself with that test PKI (so it is not in simulation mode) and
+  // verifies Marble quotes against its root alone. Excludes |simulation|.
+  std::string simulated_dcap_pki;
+  // pccs_url is where DCAP collateral (TCB info, QE identity, CRLs) for verifying Marble quotes
+  // is fetched in a real TEE: a PCCS or Intel PCS (http:// or https://).
+  std::string pccs_url = std::string(kDefaultPccsUrl);
   bool dev_mode = false;
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kJson;

@@ -1,6 +1,7 @@
 // marblerun-coordinator: the composition root. Parses the configuration once, picks the TEE
-// adapters (or simulation mode, only when asked for), wires store, sealing, core and servers,
-// and runs until SIGINT/SIGTERM.
+// adapters (or simulation mode / the simulated DCAP PKI, only when asked for), wires store,
+// sealing, core and the two servers (client REST API, Marble gRPC API), and runs until
+// SIGINT/SIGTERM.
 
 #include <signal.h>
 #include <unistd.h>
@@ -11,15 +12,23 @@
 #include <map>
 #include <sstream>
 
+#include "api/grpc/marble_identity.h"
+#include "api/grpc/marble_server.h"
 #include "api/rest/client_routes.h"
 #include "api/rest/core_identity.h"
 #include "api/rest/rest_server.h"
 #include "app/coordinator/config.h"
 #include "attestation/providers/gramine_issuer.h"
+#include "attestation/quote_verifier.h"
+#include "attestation/sgx_dcap/collateral_cache.h"
+#include "attestation/sgx_dcap/dcap_verifier.h"
+#include "attestation/sgx_dcap/pcs_fetcher.h"
 #include "attestation/simulated/no_tee_issuer.h"
+#include "attestation/simulated/simulated_dcap.h"
 #include "base/log.h"
 #include "core/client_api.h"
 #include "core/core.h"
+#include "core/marble_api.h"
 #include "seal/file_seal_key_provider.h"
 #include "seal/gramine_seal_key_provider.h"
 #include "store/memory/memory_store.h"
@@ -42,44 +51,101 @@ std::map<std::string, std::string> environment() {
   return env;
 }
 
-// The TEE this process runs in. Only Gramine-SGX can give the Coordinator itself a quote.
-struct Tee {
-  std::unique_ptr<attestation::QuoteIssuer> issuer;
-  std::unique_ptr<seal::SealKeyProvider> seal_keys;
-};
-
-Result<Tee> choose_tee(const CoordinatorConfig& config) {
-  Tee tee;
-  if (config.simulation) {
-    kLog.warn(
-        "SIMULATION MODE (OE_SIMULATION=1): no TEE, no attestation, the seal key is a plain file. "
-        "Never use this mode in production.",
-        {{"seal_key", (std::filesystem::path(config.seal_dir) / "seal.key").string()}});
-    tee.issuer = std::make_unique<attestation::simulated::NoTeeIssuer>();
-    tee.seal_keys = std::make_unique<seal::FileSealKeyProvider>(config.seal_dir);
-    return tee;
-  }
-  const std::filesystem::path gramine = attestation::providers::kGramineAttestationDir;
-  std::error_code ec;
-  if (std::filesystem::exists(gramine / "quote", ec)) {
-    kLog.info("TEE: Gramine-SGX", {{"attestation_dir", gramine.string()}});
-    tee.issuer = std::make_unique<attestation::providers::GramineQuoteIssuer>(gramine);
-    tee.seal_keys = std::make_unique<seal::GramineSealKeyProvider>(gramine / "keys");
-    return tee;
-  }
-  return fail(
-      ErrorCode::kFailedPrecondition,
-      "no TEE found: /dev/attestation/quote does not exist, so this process is not running in "
-      "Gramine-SGX. Run the Coordinator inside an SGX enclave, or set OE_SIMULATION=1 (or pass "
-      "--simulation) to run in simulation mode without attestation (development only).");
-}
-
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return failf(ErrorCode::kInvalidArgument, "cannot read {}", path);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The TEE this process runs in: how the Coordinator quotes itself, where its seal key comes from
+// and how Marble quotes are verified.
+struct Tee {
+  std::unique_ptr<attestation::QuoteIssuer> issuer;
+  std::unique_ptr<seal::SealKeyProvider> seal_keys;
+  // Marble quote verification; null only in simulation mode (the Core then checks no quotes).
+  std::unique_ptr<attestation::QuoteVerifier> verifier;
+};
+
+static_assert(kDefaultPccsUrl == attestation::dcap::kIntelPcsBaseUrl);
+
+// Development and tests: a SimulatedDcapPki stands in for Intel's PKI and the SGX hardware.
+Result<Tee> simulated_dcap_tee(const CoordinatorConfig& config, const Clock& clock) {
+  namespace sim = attestation::simulated;
+  MR_ASSIGN_OR_RETURN(
+      std::string json,
+      read_file(config.simulated_dcap_pki).map_error(Wrap("EDG_COORDINATOR_SIMULATED_DCAP_PKI")));
+  sim::SimulatedPkiOptions options;
+  options.now = clock.now();  // fresh collateral, valid for 30 days
+  MR_ASSIGN_OR_RETURN(std::shared_ptr<sim::SimulatedDcapPki> pki,
+                      sim::SimulatedDcapPki::from_json(json, options)
+                          .map_error(Wrap("loading the simulated DCAP PKI")));
+  kLog.warn(
+      "SIMULATED DCAP ATTESTATION (EDG_COORDINATOR_SIMULATED_DCAP_PKI): the Coordinator quotes "
+      "itself with a test PKI whose private keys are in a plain file, and accepts Marble quotes "
+      "signed by that PKI only; the seal key is a plain file. Nothing here is attested by real "
+      "hardware. For development and tests only; never use this mode in production.",
+      {{"pki", config.simulated_dcap_pki},
+       {"seal_key", (std::filesystem::path(config.seal_dir) / "seal.key").string()}});
+  Tee tee;
+  // The Coordinator's own simulated enclave: all-zero measurements, ISV SVN 0, not debug.
+  tee.issuer = std::make_unique<sim::SimulatedDcapIssuer>(pki, sim::SimulatedEnclave{});
+  tee.seal_keys = std::make_unique<seal::FileSealKeyProvider>(config.seal_dir);
+  MR_ASSIGN_OR_RETURN(
+      tee.verifier,
+      attestation::dcap::DcapQuoteVerifier::create(
+          {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki->collateral()),
+           &clock,
+           {pki->root_ca_der()}}));
+  return tee;
+}
+
+// Gramine-SGX: quotes from /dev/attestation; Marble quotes verified against Intel's root with
+// collateral from the PCCS (cached under the seal directory, refreshed in the background).
+Result<Tee> gramine_tee(const CoordinatorConfig& config, const Clock& clock,
+                        const std::filesystem::path& gramine) {
+  namespace dcap = attestation::dcap;
+  kLog.info("TEE: Gramine-SGX",
+            {{"attestation_dir", gramine.string()}, {"pccs_url", config.pccs_url}});
+  Tee tee;
+  tee.issuer = std::make_unique<attestation::providers::GramineQuoteIssuer>(gramine);
+  tee.seal_keys = std::make_unique<seal::GramineSealKeyProvider>(gramine / "keys");
+  dcap::PcsConfig pcs;
+  pcs.base_url = config.pccs_url;
+  dcap::CollateralCacheConfig cache;
+  cache.dir = std::filesystem::path(config.seal_dir) / "collateral";
+  cache.fetcher = std::make_shared<dcap::PcsFetcher>(std::move(pcs));
+  cache.clock = &clock;
+  MR_ASSIGN_OR_RETURN(std::unique_ptr<dcap::CachingCollateralProvider> collateral,
+                      dcap::CachingCollateralProvider::create(std::move(cache))
+                          .map_error(Wrap("setting up the DCAP collateral cache")));
+  collateral->start_background_refresh();
+  MR_ASSIGN_OR_RETURN(tee.verifier,
+                      dcap::DcapQuoteVerifier::create({std::move(collateral), &clock, {}}));
+  return tee;
+}
+
+Result<Tee> choose_tee(const CoordinatorConfig& config, const Clock& clock) {
+  if (config.simulation) {
+    kLog.warn(
+        "SIMULATION MODE (OE_SIMULATION=1): no TEE, no attestation, the seal key is a plain file. "
+        "Never use this mode in production.",
+        {{"seal_key", (std::filesystem::path(config.seal_dir) / "seal.key").string()}});
+    Tee tee;
+    tee.issuer = std::make_unique<attestation::simulated::NoTeeIssuer>();
+    tee.seal_keys = std::make_unique<seal::FileSealKeyProvider>(config.seal_dir);
+    return tee;
+  }
+  if (!config.simulated_dcap_pki.empty()) return simulated_dcap_tee(config, clock);
+  const std::filesystem::path gramine = attestation::providers::kGramineAttestationDir;
+  std::error_code ec;
+  if (std::filesystem::exists(gramine / "quote", ec)) return gramine_tee(config, clock, gramine);
+  return fail(
+      ErrorCode::kFailedPrecondition,
+      "no TEE found: /dev/attestation/quote does not exist, so this process is not running in "
+      "Gramine-SGX. Run the Coordinator inside an SGX enclave, or set OE_SIMULATION=1 (or pass "
+      "--simulation) to run in simulation mode without attestation (development only).");
 }
 
 // Applies EDG_STARTUP_MANIFEST. Upstream exits when the state already holds a manifest; here the
@@ -138,7 +204,8 @@ int run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto tee = choose_tee(*config);
+  SystemClock clock;
+  auto tee = choose_tee(*config, clock);
   if (!tee) {
     std::cerr << "marblerun-coordinator: " << tee.error().message << "\n";
     return 1;
@@ -151,7 +218,6 @@ int run(int argc, char** argv) {
   auto persistent = store::SqliteStore::open(config->seal_dir);
   if (!persistent) return fatal(persistent.error());
   store::MemoryStore volatile_store;
-  SystemClock clock;
   core::CoreDeps deps{&clock, persistent->get(), &volatile_store, tee->seal_keys.get(),
                       tee->issuer.get()};
   auto core = core::Core::start(deps, core::CoreConfig{config->dns_names, config->dev_mode});
@@ -171,6 +237,18 @@ int run(int argc, char** argv) {
   if (!rest) return fatal(rest.error());
   if (auto st = (*rest)->start(); !st) return fatal(st.error());
 
+  core::MarbleApi marble_api(**core, tee->verifier.get());
+  api::grpc::MarbleServerConfig mesh_config;
+  mesh_config.address = config->mesh_addr.to_string();
+  auto mesh = api::grpc::MarbleServer::create(
+      mesh_config,
+      [&marble_api](const core::ActivationRequest& request) {
+        return marble_api.activate(request);
+      },
+      api::grpc::core_marble_identity(**core));
+  if (!mesh) return fatal(mesh.error());
+  if (auto st = (*mesh)->start(); !st) return fatal(st.error());
+
   const auto snapshot = (*core)->snapshot();
   kLog.info("Coordinator started",
             {{"state", static_cast<int>(snapshot->state)},
@@ -178,11 +256,13 @@ int run(int argc, char** argv) {
               fmt::format("https://{}:{}",
                           config->client_addr.host.empty() ? "localhost" : config->client_addr.host,
                           (*rest)->port())},
+             {"marble_api_port", (*mesh)->port()},
              {"seal_dir", config->seal_dir},
              {"simulation", snapshot->simulation}});
 
   const int sig = wait_for_signal();
   kLog.info("stopping", {{"signal", sig}});
+  (*mesh)->stop();
   (*rest)->stop();
   return 0;
 }

@@ -57,6 +57,44 @@ TEST(Config, IgnoredUpstreamVariablesAreAccepted) {
   EXPECT_TRUE(parse_config({{"EDG_HTTP_ERROR_LOG_LEVEL", "warn"}, {"PATH", "/bin"}}, {}, "/"));
 }
 
+TEST(Config, SimulatedDcapPkiAndPccsUrl) {
+  auto d = parse_config({}, {}, "/work");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->simulated_dcap_pki, "");
+  EXPECT_EQ(d->pccs_url, "https://api.trustedservices.intel.com");
+
+  auto e = parse_config({{"EDG_COORDINATOR_SIMULATED_DCAP_PKI", "/etc/pki.json"},
+                         {"EDG_COORDINATOR_PCCS_URL", "https://pccs.local:8081"}},
+                        {}, "/work");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->simulated_dcap_pki, "/etc/pki.json");
+  EXPECT_EQ(e->pccs_url, "https://pccs.local:8081");
+  EXPECT_FALSE(e->simulation);
+
+  auto f = parse_config(
+      {{"EDG_COORDINATOR_SIMULATED_DCAP_PKI", "/etc/pki.json"}},
+      {"--simulated-dcap-pki", "/tmp/other.json", "--pccs-url=http://127.0.0.1:8081/"}, "/work");
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f->simulated_dcap_pki, "/tmp/other.json");
+  EXPECT_EQ(f->pccs_url, "http://127.0.0.1:8081/");
+}
+
+TEST(Config, SimulatedDcapPkiExcludesSimulationModeAndPccsUrlMustBeHttp) {
+  auto c = parse_config({{"OE_SIMULATION", "1"}, {"EDG_COORDINATOR_PCCS_URL", "pccs.local:8081"}},
+                        {"--simulated-dcap-pki", "/etc/pki.json"}, "/work");
+  ASSERT_FALSE(c);
+  EXPECT_THAT(
+      c.error().message,
+      HasSubstr("OE_SIMULATION=1 and EDG_COORDINATOR_SIMULATED_DCAP_PKI exclude each other"));
+  EXPECT_THAT(c.error().message,
+              HasSubstr("EDG_COORDINATOR_PCCS_URL: expected an http:// or https:// URL"));
+}
+
+TEST(Config, UsageListsTheAttestationSettings) {
+  EXPECT_THAT(usage(), HasSubstr("--simulated-dcap-pki"));
+  EXPECT_THAT(usage(), HasSubstr("EDG_COORDINATOR_PCCS_URL"));
+}
+
 TEST(ListenAddressParse, Forms) {
   EXPECT_EQ(parse_listen_address(":80")->port, 80);
   EXPECT_EQ(parse_listen_address("[::]:1")->host, "::");

@@ -1,0 +1,401 @@
+#include "api/grpc/marble_server.h"
+
+#include <grpc/grpc_security_constants.h>
+#include <grpc/support/log.h>
+#include <grpcpp/grpcpp.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "api/grpc/conversion.h"
+#include "api/grpc/tls_credentials.h"
+#include "base/encoding.h"
+#include "base/log.h"
+#include "coordinator.grpc.pb.h"
+
+namespace mr::api::grpc {
+namespace {
+
+const log::Logger kLog("grpc");
+const log::Logger kCoreLog("grpc-core");
+
+// gRPC's own log lines (handshake failures, bind retries) go to the debug level, as upstream
+// silences gRPC's logger unless debug logging is on.
+void forward_grpc_log(gpr_log_func_args* args) {
+  kCoreLog.debug(args->message ? args->message : "",
+                 {{"file", args->file ? args->file : ""},
+                  {"line", args->line},
+                  {"severity", gpr_log_severity_string(args->severity)}});
+}
+
+// WorkerPool runs queued jobs on a fixed set of threads.
+class WorkerPool {
+ public:
+  WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
+    threads_.reserve(threads);
+    for (std::size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] { loop(); });
+  }
+  ~WorkerPool() { stop(); }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // submit queues |job|; false if max_queued jobs are waiting already or the pool stopped.
+  [[nodiscard]] bool submit(std::function<void()> job) {
+    {
+      std::scoped_lock lock(mu_);
+      if (stopping_ || queue_.size() >= max_queued_) return false;
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  // stop runs the jobs still queued, then joins the threads. Idempotent.
+  void stop() {
+    {
+      std::scoped_lock lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    threads_.clear();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job();
+    }
+  }
+
+  const std::size_t max_queued_;
+  std::mutex mu_;  // guards queue_ and stopping_
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// peer_leaf_der returns the DER of the certificate the client presented (its leaf), or empty.
+Bytes peer_leaf_der(const ::grpc::CallbackServerContext& ctx) {
+  const std::shared_ptr<const ::grpc::AuthContext> auth = ctx.auth_context();
+  if (!auth) return {};
+  for (const ::grpc::string_ref& pem : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
+    return leaf_der_from_pem(std::string_view(pem.data(), pem.size()));
+  }
+  return {};
+}
+
+// ActivateService answers rpc.Marble/Activate: the gRPC thread reads the request and the peer
+// certificate, a worker runs the activation and finishes the call.
+class ActivateService final : public rpc::Marble::CallbackService {
+ public:
+  ActivateService(ActivateHandler handler, WorkerPool& pool)
+      : handler_(std::move(handler)), pool_(pool) {}
+
+  ::grpc::ServerUnaryReactor* Activate(::grpc::CallbackServerContext* ctx,
+                                       const rpc::ActivationReq* req,
+                                       rpc::ActivationResp* resp) override {
+    ::grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    auto job = [this, ctx, req, resp, reactor, peer = peer_leaf_der(*ctx)]() mutable {
+      reactor->Finish(run(*ctx, *req, std::move(peer), *resp));
+    };
+    if (!pool_.submit(std::move(job))) {
+      kLog.warn("Marble API overloaded: activation refused",
+                {{"type", req->marbletype()}, {"peer", ctx->peer()}});
+      reactor->Finish(::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                     "too many activations in progress; retry later"));
+    }
+    return reactor;
+  }
+
+ private:
+  ::grpc::Status run(const ::grpc::CallbackServerContext& ctx, const rpc::ActivationReq& req,
+                     Bytes peer, rpc::ActivationResp& resp) {
+    if (ctx.IsCancelled()) return ::grpc::Status::CANCELLED;
+    try {
+      Result<core::Activation> a = handler_(to_activation_request(req, std::move(peer)));
+      if (!a) return to_grpc_status(a.error());
+      to_activation_resp(*a, resp);
+      return ::grpc::Status::OK;
+    } catch (const std::exception& e) {
+      // Exceptions must not cross into gRPC's threads; the handler is not expected to throw.
+      kLog.error("activation threw", {{"error", e.what()}});
+      return ::grpc::Status(::grpc::StatusCode::INTERNAL, "internal error");
+    }
+  }
+
+  ActivateHandler handler_;
+  WorkerPool& pool_;
+};
+
+}  // namespace
+
+Result<std::string> grpc_listen_address(std::string_view go_address) {
+  auto bad = [&](std::string_view why) {
+    return failf(ErrorCode::kInvalidArgument, "invalid listen address \"{}\": {}", go_address, why);
+  };
+  const std::size_t colon = go_address.rfind(':');
+  if (colon == std::string_view::npos) return bad("missing port in address");
+  std::string_view host = go_address.substr(0, colon);
+  const std::string_view port = go_address.substr(colon + 1);
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 2 || host.back() != ']') return bad("missing ']' in address");
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return bad("too many colons in address");
+  }
+  int p = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || p < 0 || p > 65535) {
+    return bad("invalid port");
+  }
+  if (host.empty()) return fmt::format("[::]:{}", p);
+  if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, p);
+  return fmt::format("{}:{}", host, p);
+}
+
+// Generation is one gRPC server for one TLS identity. The Marble API rebuilds it on the same
+// port when the identity changes (see marble_server.h).
+struct Generation {
+  Bytes cert_der;  // the certificate this generation presents
+  std::unique_ptr<ActivateService> service;
+  std::unique_ptr<::grpc::Server> server;
+};
+
+struct MarbleServer::Impl {
+  MarbleServerConfig config;
+  std::string grpc_address;  // as configured (port 0 possible)
+  ActivateHandler handler;
+  MarbleIdentitySource identity;
+
+  std::mutex lifecycle_mu;           // held throughout start() and stop()
+  bool started = false;              // guarded by lifecycle_mu
+  bool stopped = false;              // guarded by lifecycle_mu
+  std::unique_ptr<WorkerPool> pool;  // set in start(), reset in stop()
+
+  mutable std::mutex mu;  // guards current, port and changes (held only briefly)
+  std::unique_ptr<Generation> current;
+  int port = 0;
+  std::uint64_t changes = 0;
+
+  std::mutex watch_mu;  // guards watch_stop
+  std::condition_variable watch_cv;
+  bool watch_stop = false;
+  std::thread watcher;
+
+  // build starts a server for |id| on |address|; sets |bound| to the bound port.
+  Result<std::unique_ptr<Generation>> build(const MarbleTlsIdentity& id, const std::string& address,
+                                            int& bound) {
+    MR_ASSIGN_OR_RETURN(std::shared_ptr<::grpc::ServerCredentials> creds,
+                        marble_server_credentials(id));
+    auto g = std::make_unique<Generation>();
+    g->cert_der = id.certificate.der();
+    g->service = std::make_unique<ActivateService>(handler, *pool);
+    const auto ms = [](std::chrono::milliseconds d) {
+      return static_cast<int>(std::min<std::int64_t>(d.count(), INT32_MAX));
+    };
+    ::grpc::ServerBuilder builder;
+    bound = 0;
+    builder.AddListeningPort(address, creds, &bound);
+    builder.RegisterService(g->service.get());
+    builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_receive_message_bytes));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               static_cast<int>(config.max_concurrent_streams));
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, ms(config.handshake_timeout));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, ms(config.max_connection_idle));
+    // No SO_REUSEPORT (gRPC's default for servers): a second server must not share the port.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    g->server = builder.BuildAndStart();
+    if (!g->server || bound == 0) {
+      return failf(ErrorCode::kUnavailable, "cannot listen on {} (Marble API)", address);
+    }
+    return g;
+  }
+
+  // drain stops |g| accepting (its listener closes at once), lets its calls finish until
+  // shutdown_grace, then cancels the rest; returns when every call has finished.
+  void drain(Generation& g) const {
+    g.server->Shutdown(std::chrono::system_clock::now() + config.shutdown_grace);
+    g.server->Wait();
+  }
+
+  // rotate replaces the current generation with one presenting |id| on the same port.
+  void rotate(const MarbleTlsIdentity& id) {
+    std::unique_ptr<Generation> old;
+    int bound_port = 0;
+    {
+      std::scoped_lock lock(mu);
+      old = std::move(current);
+      bound_port = port;
+    }
+    const std::string address =
+        grpc_address.substr(0, grpc_address.rfind(':') + 1) + std::to_string(bound_port);
+    std::thread draining;
+    if (old) draining = std::thread([this, g = old.get()] { drain(*g); });
+    // The old listener closes asynchronously: retry the bind for a moment.
+    std::unique_ptr<Generation> next;
+    Error last{ErrorCode::kUnavailable, "not tried"};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      int bound = 0;
+      auto g = build(id, address, bound);
+      if (g) {
+        next = std::move(*g);
+        break;
+      }
+      last = g.error();
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (next) {
+      kLog.info("Marble API TLS certificate changed; listener restarted on the same port",
+                {{"port", bound_port},
+                 {"subject", id.certificate.subject().to_string()},
+                 {"serial", hex_encode(id.certificate.serial_number())}});
+    } else {
+      kLog.error(
+          "Marble API is not listening: cannot restart it with the new certificate (retrying)",
+          {{"port", bound_port}, {"error", last.message}});
+    }
+    {
+      std::scoped_lock lock(mu);
+      current = std::move(next);
+      if (current) ++changes;
+    }
+    if (draining.joinable()) draining.join();
+  }
+
+  void watch_loop() {
+    std::unique_lock lock(watch_mu);
+    while (!watch_cv.wait_for(lock, config.identity_poll_interval, [this] { return watch_stop; })) {
+      lock.unlock();
+      check_identity();
+      lock.lock();
+    }
+  }
+
+  void check_identity() {
+    const std::optional<MarbleTlsIdentity> id = identity();
+    if (!id) return;  // no CA: keep serving the last identity (the Core never drops its CA)
+    bool same = false;
+    {
+      std::scoped_lock lock(mu);
+      same = current && current->cert_der == id->certificate.der();
+    }
+    if (!same) rotate(*id);
+  }
+};
+
+MarbleServer::MarbleServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+MarbleServer::~MarbleServer() {
+  stop();
+}
+
+Result<std::unique_ptr<MarbleServer>> MarbleServer::create(MarbleServerConfig config,
+                                                           ActivateHandler handler,
+                                                           MarbleIdentitySource identity) {
+  MR_ASSIGN_OR_RETURN(std::string address, grpc_listen_address(config.address));
+  if (config.max_queued_activations == 0 || config.max_receive_message_bytes == 0 ||
+      config.max_receive_message_bytes > std::size_t{INT32_MAX} ||
+      config.max_concurrent_streams == 0 || config.handshake_timeout.count() <= 0 ||
+      config.max_connection_idle.count() <= 0 || config.shutdown_grace.count() < 0 ||
+      config.identity_poll_interval.count() <= 0) {
+    return fail(ErrorCode::kInvalidArgument, "Marble API limits and timeouts must be positive");
+  }
+  if (!handler) return fail(ErrorCode::kInvalidArgument, "no activation handler");
+  if (!identity) return fail(ErrorCode::kInvalidArgument, "no TLS identity source");
+  if (config.worker_threads == 0) {
+    config.worker_threads = std::max<std::size_t>(2, std::thread::hardware_concurrency());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->config = std::move(config);
+  impl->grpc_address = std::move(address);
+  impl->handler = std::move(handler);
+  impl->identity = std::move(identity);
+  return std::unique_ptr<MarbleServer>(new MarbleServer(std::move(impl)));
+}
+
+Status MarbleServer::start() {
+  Impl& m = *impl_;
+  std::scoped_lock lifecycle(m.lifecycle_mu);
+  if (m.started) return fail(ErrorCode::kFailedPrecondition, "Marble API server already started");
+  const std::optional<MarbleTlsIdentity> id = m.identity();
+  if (!id) {
+    return fail(ErrorCode::kFailedPrecondition,
+                "cannot start the Marble API: the Coordinator has no certificate yet");
+  }
+  static std::once_flag log_once;
+  std::call_once(log_once, [] { gpr_set_log_function(&forward_grpc_log); });
+  m.pool = std::make_unique<WorkerPool>(m.config.worker_threads, m.config.max_queued_activations);
+  int bound = 0;
+  auto g = m.build(*id, m.grpc_address, bound);
+  if (!g) {
+    m.pool.reset();
+    return fail(g.error());
+  }
+  {
+    std::scoped_lock lock(m.mu);
+    m.current = std::move(*g);
+    m.port = bound;
+    m.changes = 1;
+  }
+  m.started = true;
+  m.watcher = std::thread([&m] { m.watch_loop(); });
+  kLog.info("Marble API listening", {{"address", m.config.address}, {"port", bound}});
+  return ok();
+}
+
+void MarbleServer::stop() {
+  Impl& m = *impl_;
+  std::scoped_lock lifecycle(m.lifecycle_mu);
+  if (!m.started || m.stopped) return;
+  m.stopped = true;
+  {
+    std::scoped_lock lock(m.watch_mu);
+    m.watch_stop = true;
+  }
+  m.watch_cv.notify_all();
+  m.watcher.join();
+  std::unique_ptr<Generation> g;
+  {
+    std::scoped_lock lock(m.mu);
+    g = std::move(m.current);
+    m.port = 0;
+  }
+  // The workers keep running while the server drains: they finish every accepted call.
+  if (g) m.drain(*g);
+  m.pool->stop();
+  g.reset();
+  m.pool.reset();
+  kLog.info("Marble API stopped");
+}
+
+int MarbleServer::port() const {
+  std::scoped_lock lock(impl_->mu);
+  return impl_->port;
+}
+
+std::uint64_t MarbleServer::identity_changes() const {
+  std::scoped_lock lock(impl_->mu);
+  return impl_->changes;
+}
+
+}  // namespace mr::api::grpc
