@@ -62,3 +62,10 @@ function(mr_add_test name)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
                        PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()
+
+# MR_GIT_COMMIT: the commit being built (for version output and metrics), or "unknown".
+execute_process(COMMAND git rev-parse --short=12 HEAD WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                OUTPUT_VARIABLE MR_GIT_COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+if(NOT MR_GIT_COMMIT)
+  set(MR_GIT_COMMIT "unknown")
+endif()

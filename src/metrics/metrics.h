@@ -32,6 +32,10 @@ struct GrpcCallRecord {
   std::string_view code;     // grpc status name, e.g. "OK", "PermissionDenied"
 };
 
+// grpc_code_name returns grpc-go's name of |code| ("OK", "PermissionDenied", ...), the
+// grpc_code label upstream's go-grpc-middleware uses.
+[[nodiscard]] std::string_view grpc_code_name(ErrorCode code);
+
 class CoordinatorMetrics final : public core::ActivationObserver,
                                  public api::rest::RequestObserver {
  public:

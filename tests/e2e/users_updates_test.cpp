@@ -178,8 +178,10 @@ TEST_F(UsersUpdates, MultiPartyRoundsAndTheLogSurviveARestart) {
   HttpResult log = get("/api/v2/update");
   ASSERT_EQ(log.status, 200);
   std::vector<std::string> events;
-  for (const auto& line : json_of(log)["data"]["updateLog"])
+  const gojson::Json log_json = json_of(log);
+  for (const auto& line : log_json["data"]["updateLog"]) {
     events.push_back(gojson::Json::parse(line.get<std::string>())["update"]);
+  }
   EXPECT_THAT(events, ElementsAre("Initial manifest set",
                                   "Complete Manifest update initiated by user. Waiting for "
                                   "acknowledgments to apply the update",

@@ -29,6 +29,10 @@
 #include "core/client_api.h"
 #include "core/core.h"
 #include "core/marble_api.h"
+#include "core/secret_api.h"
+#include "core/update_api.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_server.h"
 #include "seal/file_seal_key_provider.h"
 #include "seal/gramine_seal_key_provider.h"
 #include "store/memory/memory_store.h"
@@ -223,6 +227,23 @@ int run(int argc, char** argv) {
   auto core = core::Core::start(deps, core::CoreConfig{config->dns_names, config->dev_mode});
   if (!core) return fatal(core.error());
   core::ClientApi client_api(**core);
+  core::SecretApi secret_api(**core);
+  core::UpdateApi update_api(**core);
+
+  // Metrics (and the activation event log) only when a Prometheus address is configured.
+  std::unique_ptr<metrics::CoordinatorMetrics> metrics;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (config->prometheus_addr) {
+    const core::Core* c = core->get();
+    metrics = std::make_unique<metrics::CoordinatorMetrics>(
+        metrics::MetricsInfo{MR_VERSION, MR_COMMIT},
+        [c] { return static_cast<int>(c->snapshot()->state); }, clock);
+    auto server = metrics::MetricsServer::start(config->prometheus_addr->to_string(), *metrics);
+    if (!server) return fatal(server.error());
+    metrics_server = std::move(*server);
+    kLog.info("metrics listening", {{"address", config->prometheus_addr->to_string()},
+                                    {"port", metrics_server->port()}});
+  }
 
   if (!config->startup_manifest.empty()) {
     if (auto st = apply_startup_manifest(client_api, **core, config->startup_manifest); !st)
@@ -231,19 +252,27 @@ int run(int argc, char** argv) {
 
   api::rest::RestServerConfig rest_config;
   rest_config.address = config->client_addr.to_string();
+  rest_config.observer = metrics.get();
   auto rest = api::rest::RestServer::create(
-      rest_config, api::rest::Router(api::rest::client_api_routes(client_api)),
+      rest_config, api::rest::client_router({client_api, secret_api, update_api}),
       api::rest::core_tls_identity(**core));
   if (!rest) return fatal(rest.error());
   if (auto st = (*rest)->start(); !st) return fatal(st.error());
 
-  core::MarbleApi marble_api(**core, tee->verifier.get());
+  core::MarbleApi marble_api(**core, tee->verifier.get(), metrics.get());
   api::grpc::MarbleServerConfig mesh_config;
   mesh_config.address = config->mesh_addr.to_string();
+  metrics::CoordinatorMetrics* m = metrics.get();
   auto mesh = api::grpc::MarbleServer::create(
       mesh_config,
-      [&marble_api](const core::ActivationRequest& request) {
-        return marble_api.activate(request);
+      [&marble_api, m](const core::ActivationRequest& request) {
+        if (m) m->grpc_started("rpc.Marble", "Activate");
+        auto result = marble_api.activate(request);
+        if (m) {
+          m->grpc_handled({"rpc.Marble", "Activate",
+                           metrics::grpc_code_name(result ? ErrorCode::kOk : result.error().code)});
+        }
+        return result;
       },
       api::grpc::core_marble_identity(**core));
   if (!mesh) return fatal(mesh.error());
