@@ -24,8 +24,10 @@ std::string read_all(const std::filesystem::path& p) {
   return ss.str();
 }
 
-// Spawns |argv| with |env| added to this process's environment, stdout+stderr to |out_fd|.
-pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd) {
+// Spawns |argv| with |env| added to this process's environment, stdout to |out_fd|, stderr to
+// |err_fd| (-1: also |out_fd|), in |cwd| (empty: this process's).
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd,
+            int err_fd = -1, const std::filesystem::path& cwd = {}) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
@@ -36,7 +38,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(out_fd, 1);
-    dup2(out_fd, 2);
+    dup2(err_fd >= 0 ? err_fd : out_fd, 2);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
     std::vector<char*> a, e;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
@@ -77,10 +80,15 @@ std::unique_ptr<CoordinatorProcess> CoordinatorProcess::start(const CoordinatorO
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string log = read_all(p->log_path_);
     std::smatch m;
+    // Ready once the client API listens and the Marble API has been started (it logs its port
+    // after the client API; "Coordinator started" ends the startup of a build without it).
     if (std::regex_search(log, m, client_re)) {
       p->client_port_ = std::stoi(m[1]);
-      if (std::regex_search(log, m, mesh_re)) p->mesh_port_ = std::stoi(m[1]);
-      return p;
+      if (std::regex_search(log, m, mesh_re)) {
+        p->mesh_port_ = std::stoi(m[1]);
+        return p;
+      }
+      if (log.find(R"("msg":"Coordinator started")") != std::string::npos) return p;
     }
     int status = 0;
     if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {
@@ -125,6 +133,24 @@ std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
   std::string out = read_all(path);
   unlink(path);
   return {rc, out};
+}
+
+CommandResult run_command_split(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                                const std::filesystem::path& cwd) {
+  char out_path[] = "/tmp/mr-out-XXXXXX";
+  char err_path[] = "/tmp/mr-err-XXXXXX";
+  const int out_fd = mkstemp(out_path);
+  const int err_fd = mkstemp(err_path);
+  const pid_t pid = spawn(argv, env, out_fd, err_fd, cwd);
+  close(out_fd);
+  close(err_fd);
+  CommandResult r;
+  r.exit_code = wait_exit(pid);
+  r.out = read_all(out_path);
+  r.err = read_all(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  return r;
 }
 
 HttpResult curl_https(const std::string& url, const std::string* body, const std::vector<std::string>& extra) {

@@ -60,4 +60,16 @@ struct HttpResult {
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
                                          const std::map<std::string, std::string>& env = {});
 
+struct CommandResult {
+  int exit_code = 0;  // or -signal
+  std::string out;    // stdout
+  std::string err;    // stderr
+};
+
+// run_command_split runs |argv| (|env| added to this process's environment) in |cwd| (empty: the
+// current directory) and returns its exit code, stdout and stderr separately.
+CommandResult run_command_split(const std::vector<std::string>& argv,
+                                const std::map<std::string, std::string>& env = {},
+                                const std::filesystem::path& cwd = {});
+
 }  // namespace mr::test

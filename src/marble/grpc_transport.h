@@ -1,0 +1,39 @@
+#pragma once
+// The gRPC ActivationTransport: rpc.Marble/Activate over TLS (spec 2.2) with the Marble's
+// self-signed certificate as client certificate. The Coordinator's certificate is NOT verified
+// (upstream's InsecureSkipVerify): the Marble has no trust anchor yet, and the Coordinator
+// proves nothing here; trust flows the other way (the quote binds the client certificate).
+// No gRPC type appears in this header.
+//
+//   auto transport = make_grpc_transport({.address = "localhost:2001"});
+//   MR_ASSIGN_OR_RETURN(Parameters p, transport->activate(request, identity));
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "marble/transport.h"
+
+namespace mr::marble {
+
+struct GrpcTransportOptions {
+  std::string address = "localhost:2001";    // gRPC target ("host:port", dns: resolver)
+  std::chrono::milliseconds timeout{30000};  // deadline of the whole call
+};
+
+// make_grpc_transport returns a transport that opens one channel per activate() call. Its
+// errors: kUnavailable "cannot reach the Coordinator at <address> (connection or TLS handshake
+// failed): <gRPC message>"; kDeadlineExceeded "the Coordinator at <address> did not answer
+// within <n> ms: ..."; the Coordinator's own refusals as "the Coordinator at <address> refused the
+// activation (<CODE>): <message>" under the same code; kInternal for an answer without Parameters.
+[[nodiscard]] std::unique_ptr<ActivationTransport> make_grpc_transport(
+    GrpcTransportOptions options);
+
+// GrpcLogging says where the gRPC library's own log lines go (it writes to stderr by default).
+enum class GrpcLogging { kDebugLog, kSilent };
+
+// route_grpc_logging sends gRPC's log lines to the "grpc" logger at debug level (kDebugLog) or
+// drops them (kSilent). Process-wide; call once before the first activation.
+void route_grpc_logging(GrpcLogging where);
+
+}  // namespace mr::marble
