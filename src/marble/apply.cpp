@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/file_util.h"
 #include "base/log.h"
 
 namespace mr::marble {
@@ -20,19 +21,7 @@ constexpr std::string_view kGramineDir = "/dev/attestation/";
 constexpr std::string_view kGramineKeysPrefix = "/dev/attestation/keys/";
 constexpr std::string_view kGramineProtectedFilesKey = "/dev/attestation/protected_files_key";
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using file::Fd;
 
 Status write_error(const std::string& path, int err) {
   return failf(ErrorCode::kUnavailable, "writing file {}: {}", path, std::strerror(err));

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/file_util.h"
 #include "base/strings.h"
 #include "crypto/hash.h"
 
@@ -19,20 +20,7 @@ std::string errno_text(int err) {
   return std::strerror(err);
 }
 
-// Fd closes a descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using file::Fd;
 
 // read_uuid reads and parses an existing UUID file; kNotFound if it does not exist.
 Result<Uuid> read_uuid(const std::filesystem::path& path) {

@@ -9,24 +9,12 @@
 #include <system_error>
 
 #include "attestation/oe_report.h"
+#include "base/file_util.h"
 
 namespace mr::attestation::providers {
 namespace {
 
-// Fd closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using file::Fd;
 
 Result<Bytes> read_all(const std::filesystem::path& p) {
   Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
