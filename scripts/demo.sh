@@ -88,11 +88,13 @@ else
 fi
 env "${COORDINATOR_ENV[@]}" EDG_COORDINATOR_SEAL_DIR="$WORK/state" \
   EDG_COORDINATOR_CLIENT_ADDR=127.0.0.1:0 EDG_COORDINATOR_MESH_ADDR=127.0.0.1:0 \
+  EDG_COORDINATOR_PROMETHEUS_ADDR=127.0.0.1:0 \
   "$BIN/marblerun-coordinator" >"$WORK/coordinator.log" 2>&1 &
 PIDS+=($!)
 COORDINATOR_PID=$!
 port_of() { grep -o "\"msg\":\"$1\".*\"port\":[0-9]*" "$WORK/coordinator.log" | head -n1 | grep -o '[0-9]*$'; }
-listening() { port_of "client API listening" >/dev/null && port_of "Marble API listening" >/dev/null; }
+listening() { port_of "client API listening" >/dev/null && port_of "Marble API listening" >/dev/null &&
+  port_of "metrics listening" >/dev/null; }
 if ! wait_for 30 listening; then
   show "$WORK/coordinator.log"
   kill -0 "$COORDINATOR_PID" 2>/dev/null || fail "the Coordinator exited"
@@ -100,6 +102,7 @@ if ! wait_for 30 listening; then
 fi
 CLIENT_PORT=$(port_of "client API listening")
 MESH_PORT=$(port_of "Marble API listening")
+METRICS_PORT=$(port_of "metrics listening")
 echo "    client API https://127.0.0.1:$CLIENT_PORT, Marble API 127.0.0.1:$MESH_PORT"
 echo "    status: $(curl -sk "https://127.0.0.1:$CLIENT_PORT/api/v2/status")"
 
@@ -171,6 +174,18 @@ echo "    (exit status $IMPOSTOR_RC)"
 grep -q 'refused the activation (PERMISSION_DENIED)' "$WORK/impostor.log" || fail "unexpected refusal"
 if grep -q "must never run" "$WORK/impostor.log"; then fail "the impostor's app ran"; fi
 [ ! -e "$WORK/impostor/secrets" ] || fail "the impostor got files"
+
+say "Metrics (curl http://127.0.0.1:$METRICS_PORT/metrics), activation series only:"
+curl -s "http://127.0.0.1:$METRICS_PORT/metrics" >"$WORK/metrics.txt" || fail "no metrics"
+grep '^coordinator_marble_activation' "$WORK/metrics.txt" | grep -v '_bucket' | sed 's/^/    /'
+for m in demo-server demo-client; do
+  grep -q "^coordinator_marble_activations_success_total{type=\"$m\"} 1" "$WORK/metrics.txt" ||
+    fail "metrics: no successful activation of $m"
+  grep -q "^coordinator_marble_activation_duration_seconds_count{type=\"$m\"}" "$WORK/metrics.txt" ||
+    fail "metrics: no latency histogram for $m"
+done
+grep -q 'coordinator_marble_activations_by_outcome_total{outcome="permission_denied"' "$WORK/metrics.txt" ||
+  fail "metrics: the refused impostor is not counted"
 
 say "Demo succeeded ($ATTESTATION): both Marbles were activated by the Coordinator and talked"
 echo "    mutual TLS using only MARBLE_PREDEFINED_* certificates and the manifest's shared key;"
