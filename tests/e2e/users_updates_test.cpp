@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "attestation/simulated/simulated_dcap.h"
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "base/testing/temp_dir.h"
 #include "gojson/go_json.h"
@@ -193,6 +195,69 @@ TEST_F(UsersUpdates, MultiPartyRoundsAndTheLogSurviveARestart) {
   HttpResult v1_log = get("/update");
   ASSERT_EQ(v1_log.status, 200);
   EXPECT_TRUE(json_of(v1_log)["data"].is_string());
+}
+
+// A package update with real (simulated-DCAP) quotes through marblerun-premain: SecurityVersion
+// 3 is admitted, then refused after the update to 4, which admits 4; the root certificate stays
+// and the intermediate changes.
+TEST(PackageUpdate, SecurityVersionWithRealQuotes) {
+  mr::testing::TempDir dir;
+  auto pki = attestation::simulated::SimulatedDcapPki::create({SystemClock().now(), {}, {}});
+  ASSERT_TRUE(pki) << pki.error().message;
+  const std::string pki_path = (dir.path() / "pki.json").string();
+  std::ofstream(pki_path) << (*pki)->to_json();
+  auto c = CoordinatorProcess::start(
+      {dir.path() / "state",
+       {{"OE_SIMULATION", "0"}, {"EDG_COORDINATOR_SIMULATED_DCAP_PKI", pki_path}}});
+  const std::string signer(64, 'b');
+  const gojson::Json m = {
+      {"Packages", {{"pkg", {{"SignerID", signer}, {"ProductID", 3}, {"SecurityVersion", 3}}}}},
+      {"Marbles", {{"app", {{"Package", "pkg"}}}}},
+      {"Users",
+       {{"alice", {{"Certificate", read_file(key_path("alice.cert.pem"))}, {"Roles", {"pkg"}}}}}},
+      {"Roles",
+       {{"pkg",
+         {{"ResourceType", "Packages"},
+          {"ResourceNames", {"pkg"}},
+          {"Actions", {"UpdateSecurityVersion"}}}}}}};
+  const std::string body = b64_body(m.dump());
+  ASSERT_EQ(curl_https(c->client_url() + "/api/v2/manifest", &body).status, 200);
+
+  auto activate = [&](const std::string& svn) {
+    const auto work = dir.path() / ("marble-" + svn + "-" + std::to_string(std::rand()));
+    std::filesystem::create_directories(work);
+    return run_command_split(
+        {std::string(MR_BINARY_DIR) + "/bin/marblerun-premain", "--", "/bin/true"},
+        {{"EDG_MARBLE_TYPE", "app"},
+         {"EDG_MARBLE_COORDINATOR_ADDR", "127.0.0.1:" + std::to_string(c->mesh_port())},
+         {"EDG_MARBLE_UUID_FILE", (work / "uuid").string()},
+         {"EDG_MARBLE_SIMULATED_DCAP_PKI", pki_path},
+         {"EDG_MARBLE_SIMULATED_MRSIGNER", signer},
+         {"EDG_MARBLE_SIMULATED_PRODUCT_ID", "3"},
+         {"EDG_MARBLE_SIMULATED_SVN", svn}},
+        work);
+  };
+  auto chain = [&] {
+    return json_of(curl_https(c->client_url() + "/api/v2/quote"))["data"]["cert"]
+        .get<std::string>();
+  };
+  EXPECT_EQ(activate("3").exit_code, 0) << activate("3").err;
+  const std::string before = chain();
+
+  const std::string update = b64_body(R"({"Packages":{"pkg":{"SecurityVersion":4}}})");
+  HttpResult r = curl_https(c->client_url() + "/api/v2/update", &update, as_user("alice"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r)["data"]["missingAcknowledgments"], 0);
+
+  const CommandResult old_marble = activate("3");
+  EXPECT_EQ(old_marble.exit_code, 1);
+  EXPECT_THAT(old_marble.err, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_EQ(activate("4").exit_code, 0);
+  const std::string after = chain();
+  const auto root_of = [](const std::string& pem) { return pem.substr(pem.find("-----BEGIN", 1)); };
+  EXPECT_EQ(root_of(after), root_of(before));
+  EXPECT_NE(after.substr(0, after.find("-----BEGIN", 1)),
+            before.substr(0, before.find("-----BEGIN", 1)));
 }
 
 }  // namespace
