@@ -179,10 +179,17 @@ Result<Activation> MarbleApi::activate_impl(const ActivationRequest& req) {
                       generate_secrets(m.secrets, *uuid, marble_name,
                                        SecretContext{ca, snap->root_secret->span(), now})
                           .map_error(secret_error));
-  MR_ASSIGN_OR_RETURN(SecretMap mine_previous,
-                      generate_secrets(m.secrets, *uuid, marble_name,
-                                       SecretContext{ca, snap->previous_root_secret->span(), now})
-                          .map_error(secret_error));
+  // Without a root-secret rotation the previous generation derives from the same root secret:
+  // reuse this Marble's secrets instead of generating every key a second time.
+  SecretMap mine_previous;
+  if (snap->previous_root_secret->equals(snap->root_secret->span())) {
+    mine_previous = mine;
+  } else {
+    MR_ASSIGN_OR_RETURN(mine_previous,
+                        generate_secrets(m.secrets, *uuid, marble_name,
+                                         SecretContext{ca, snap->previous_root_secret->span(), now})
+                            .map_error(secret_error));
+  }
   const SecretMap current = overlay(snap->secrets, std::move(mine));
   const SecretMap previous = overlay(snap->previous_secrets, std::move(mine_previous));
 
