@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMR_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j "$(nproc)" --target attestation_bench store_bench
+cmake --build build-bench -j "$(nproc)" --target attestation_bench store_bench activation_bench
 FILTER=${1:-.}
 echo "== DCAP quote verification (target: <= 0.5 ms per SGX quote with cached collateral)"
 build-bench/bin/attestation_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5
 echo "== Sealed state store (SQLite, fsync'd commits)"
 build-bench/bin/store_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5
+echo "== Marble activation through the core (simulation, in-memory stores)"
+build-bench/bin/activation_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5
