@@ -8,16 +8,26 @@ foreach(program marblerun marblerun-coordinator marblerun-premain)
   endif()
 endforeach()
 
-if(TARGET mr_marble)
-  install(TARGETS mr_marble ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(FILES ${PROJECT_SOURCE_DIR}/src/marble/marble.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/marblerun
-          OPTIONAL)
+# libmarble.so with the headers of its public API (activation, parameters, apply, transports)
+# and everything they include, under include/marblerun/ (compile with -I<prefix>/include/marblerun).
+if(TARGET marble)
+  install(TARGETS marble LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  foreach(header
+          marble/activation.h marble/apply.h marble/parameters.h marble/transport.h
+          marble/grpc_transport.h base/bytes.h base/clock.h base/result.h
+          attestation/quote_issuer.h attestation/simulated/no_tee_issuer.h)
+    get_filename_component(dir ${header} DIRECTORY)
+    install(FILES ${PROJECT_SOURCE_DIR}/src/${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/marblerun/${dir})
+  endforeach()
 endif()
 
-set(MR_INSTALL_BINDIR ${CMAKE_INSTALL_FULL_BINDIR})
-configure_file(${PROJECT_SOURCE_DIR}/packaging/marblerun-coordinator.service
-               ${CMAKE_BINARY_DIR}/packaging/marblerun-coordinator.service @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/packaging/marblerun-coordinator.service
-        DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
+# The unit names the installed binary, so it is generated at install time (when the final
+# prefix is known; DESTDIR staging does not change it).
+install(CODE "
+  set(MR_INSTALL_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  configure_file(\"${PROJECT_SOURCE_DIR}/packaging/marblerun-coordinator.service\"
+                 \"${CMAKE_BINARY_DIR}/packaging/marblerun-coordinator.service\" @ONLY)
+")
+install(FILES ${CMAKE_BINARY_DIR}/packaging/marblerun-coordinator.service DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/coordinator.env.example
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/marblerun)
