@@ -128,6 +128,10 @@ TEST_F(UsersUpdates, SecretsWithRbacAndLeafOnlyAuthentication) {
   EXPECT_EQ(get("/api/v2/secrets", as_user("alice")).status, 400);
   EXPECT_EQ(json_of(get("/api/v2/secrets?s=", as_user("alice")))["message"],
             "malformed query string: empty query parameter");
+  // The secret and its base64 form never reach the Coordinator's log.
+  const std::string log = c_->log();
+  EXPECT_EQ(log.find("t0p-s3cret"), std::string::npos);
+  EXPECT_EQ(log.find(base64_encode(as_bytes("t0p-s3cret"))), std::string::npos);
   // v1 shape: the map itself.
   HttpResult v1 = get("/secrets?s=token", as_user("alice"));
   ASSERT_EQ(v1.status, 200);
