@@ -3,5 +3,7 @@
 // source.
 namespace mr::marble {
 // libmarble_version is the library's version string.
-const char* libmarble_version() { return MR_VERSION; }
+const char* libmarble_version() {
+  return MR_VERSION;
+}
 }  // namespace mr::marble

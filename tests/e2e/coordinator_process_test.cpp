@@ -28,7 +28,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-std::string source(const std::string& rel) { return read_file(std::string(MR_SOURCE_DIR) + "/" + rel); }
+std::string source(const std::string& rel) {
+  return read_file(std::string(MR_SOURCE_DIR) + "/" + rel);
+}
 
 gojson::Json data_of(const HttpResult& r) {
   auto j = gojson::Json::parse(r.body, nullptr, false);
@@ -87,7 +89,10 @@ TEST(CoordinatorProcess, LifecycleRestartAndRecovery) {
   c = CoordinatorProcess::start({seal_dir});
   EXPECT_EQ(status_code(*c), 3);
   EXPECT_EQ(root_pem(*c), root);
-  EXPECT_EQ(to_string(*base64_decode(data_of(curl_https(c->client_url() + "/api/v2/manifest"))["manifest"].get<std::string>())), raw);
+  EXPECT_EQ(
+      to_string(*base64_decode(data_of(curl_https(c->client_url() + "/api/v2/manifest"))["manifest"]
+                                   .get<std::string>())),
+      raw);
   c->stop();
 
   // Seal key lost: recovery with the officer's secret and signature.
@@ -98,9 +103,10 @@ TEST(CoordinatorProcess, LifecycleRestartAndRecovery) {
   auto key = *crypto::PrivateKey::from_pem(source("tests/testdata/keys/recovery_1.key.pem"));
   auto plain = *crypto::rsa_oaep_decrypt(key, *base64_decode(secret_b64));
   auto sig = *crypto::sign(key, plain.span(), crypto::HashAlg::kSha256);
-  const std::string recover = gojson::Json{{"recoverySecret", base64_encode(plain.span())},
-                                           {"recoverySecretSignature", base64_encode(sig)}}
-                                  .dump();
+  const std::string recover = gojson::Json{
+      {"recoverySecret", base64_encode(plain.span())},
+      {"recoverySecretSignature",
+       base64_encode(sig)}}.dump();
   HttpResult rec = curl_https(c->client_url() + "/api/v2/recover", &recover);
   ASSERT_EQ(rec.status, 200) << rec.body;
   EXPECT_EQ(data_of(rec)["remaining"], 0);
@@ -131,7 +137,9 @@ TEST(CoordinatorProcess, KilledDuringManifestPost) {
     const int state = status_code(*c);
     if (state == 3) {
       saw_new = true;
-      EXPECT_EQ(to_string(*base64_decode(data_of(curl_https(c->client_url() + "/api/v2/manifest"))["manifest"].get<std::string>())),
+      EXPECT_EQ(to_string(*base64_decode(
+                    data_of(curl_https(c->client_url() + "/api/v2/manifest"))["manifest"]
+                        .get<std::string>())),
                 raw)
           << "delay " << delay_ms;
     } else {
@@ -145,13 +153,15 @@ TEST(CoordinatorProcess, KilledDuringManifestPost) {
 
 TEST(CoordinatorProcess, RefusesToStartWithoutTeeOrWithBadConfig) {
   mr::testing::TempDir dir;
-  auto [rc, out] = run_command({std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator"},
-                               {{"OE_SIMULATION", "0"}, {"EDG_COORDINATOR_SEAL_DIR", (dir.path() / "d").string()}});
+  auto [rc, out] = run_command(
+      {std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator"},
+      {{"OE_SIMULATION", "0"}, {"EDG_COORDINATOR_SEAL_DIR", (dir.path() / "d").string()}});
   EXPECT_EQ(rc, 1);
   EXPECT_THAT(out, HasSubstr("no TEE found"));
   EXPECT_THAT(out, HasSubstr("OE_SIMULATION=1"));
-  auto [rc2, out2] = run_command({std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator", "--client-addr", "nonsense"},
-                                 {{"OE_SIMULATION", "1"}, {"EDG_COORDINATOR_SEAL_DIRR", "x"}});
+  auto [rc2, out2] = run_command(
+      {std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator", "--client-addr", "nonsense"},
+      {{"OE_SIMULATION", "1"}, {"EDG_COORDINATOR_SEAL_DIRR", "x"}});
   EXPECT_EQ(rc2, 2);
   EXPECT_THAT(out2, HasSubstr("EDG_COORDINATOR_CLIENT_ADDR: missing port"));
   EXPECT_THAT(out2, HasSubstr("unknown environment variable EDG_COORDINATOR_SEAL_DIRR"));

@@ -26,24 +26,27 @@ std::string read_all(const std::filesystem::path& p) {
 
 // Spawns |argv| with |env| added to this process's environment, stdout to |out_fd|, stderr to
 // |err_fd| (-1: also |out_fd|), in |cwd| (empty: this process's).
-pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int out_fd,
-            int err_fd = -1, const std::filesystem::path& cwd = {}) {
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            int out_fd, int err_fd = -1, const std::filesystem::path& cwd = {}) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
     const std::string key = kv.substr(0, kv.find('='));
     if (!env.contains(key)) envs.push_back(kv);
   }
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    envs.push_back(k + "=" + v);
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(out_fd, 1);
     dup2(err_fd >= 0 ? err_fd : out_fd, 2);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
     std::vector<char*> a, e;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    for (const auto& s : argv)
+      a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
-    for (const auto& s : envs) e.push_back(const_cast<char*>(s.c_str()));
+    for (const auto& s : envs)
+      e.push_back(const_cast<char*>(s.c_str()));
     e.push_back(nullptr);
     execve(a[0], a.data(), e.data());
     _exit(127);
@@ -62,19 +65,23 @@ int wait_exit(pid_t pid) {
 std::unique_ptr<CoordinatorProcess> CoordinatorProcess::start(const CoordinatorOptions& options) {
   auto p = std::unique_ptr<CoordinatorProcess>(new CoordinatorProcess());
   std::filesystem::create_directories(options.seal_dir.parent_path());
-  p->log_path_ = options.seal_dir.parent_path() /
-                 ("coordinator-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".log");
+  p->log_path_ =
+      options.seal_dir.parent_path() /
+      ("coordinator-" +
+       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".log");
   const int fd = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::map<std::string, std::string> env = {{"OE_SIMULATION", "1"},
                                             {"EDG_COORDINATOR_SEAL_DIR", options.seal_dir.string()},
                                             {"EDG_COORDINATOR_CLIENT_ADDR", "127.0.0.1:0"},
                                             {"EDG_COORDINATOR_MESH_ADDR", "127.0.0.1:0"}};
-  for (const auto& [k, v] : options.env) env[k] = v;
+  for (const auto& [k, v] : options.env)
+    env[k] = v;
   std::vector<std::string> argv = {std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator"};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   p->pid_ = spawn(argv, env, fd);
   close(fd);
-  const std::regex client_re(R"re("component":"rest","msg":"client API listening".*"port":(\d+))re");
+  const std::regex client_re(
+      R"re("component":"rest","msg":"client API listening".*"port":(\d+))re");
   const std::regex mesh_re(R"re("msg":"Marble API listening".*"port":(\d+))re");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -104,9 +111,13 @@ CoordinatorProcess::~CoordinatorProcess() {
   if (pid_ > 0) kill();
 }
 
-std::string CoordinatorProcess::client_url() const { return "https://127.0.0.1:" + std::to_string(client_port_); }
+std::string CoordinatorProcess::client_url() const {
+  return "https://127.0.0.1:" + std::to_string(client_port_);
+}
 
-std::string CoordinatorProcess::log() const { return read_all(log_path_); }
+std::string CoordinatorProcess::log() const {
+  return read_all(log_path_);
+}
 
 int CoordinatorProcess::stop() {
   if (pid_ <= 0) return 0;
@@ -124,7 +135,7 @@ void CoordinatorProcess::kill() {
 }
 
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
-                                         const std::map<std::string, std::string>& env) {
+                                        const std::map<std::string, std::string>& env) {
   char path[] = "/tmp/mr-cmd-XXXXXX";
   const int fd = mkstemp(path);
   const pid_t pid = spawn(argv, env, fd);
@@ -135,7 +146,8 @@ std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
   return {rc, out};
 }
 
-CommandResult run_command_split(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+CommandResult run_command_split(const std::vector<std::string>& argv,
+                                const std::map<std::string, std::string>& env,
                                 const std::filesystem::path& cwd) {
   char out_path[] = "/tmp/mr-out-XXXXXX";
   char err_path[] = "/tmp/mr-err-XXXXXX";
@@ -153,13 +165,16 @@ CommandResult run_command_split(const std::vector<std::string>& argv, const std:
   return r;
 }
 
-HttpResult curl_https(const std::string& url, const std::string* body, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {"/usr/bin/curl", "-sk", "--max-time", "30", "-w", "\n%{http_code}"};
+HttpResult curl_https(const std::string& url, const std::string* body,
+                      const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {"/usr/bin/curl", "-sk", "--max-time", "30", "-w",
+                                   "\n%{http_code}"};
   char path[] = "/tmp/mr-body-XXXXXX";
   int fd = -1;
   if (body) {
     fd = mkstemp(path);
-    if (write(fd, body->data(), body->size()) != static_cast<ssize_t>(body->size())) throw std::runtime_error("write");
+    if (write(fd, body->data(), body->size()) != static_cast<ssize_t>(body->size()))
+      throw std::runtime_error("write");
     close(fd);
     argv.insert(argv.end(), {"-X", "POST", "--data-binary", std::string("@") + path});
   }

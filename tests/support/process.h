@@ -58,7 +58,7 @@ struct HttpResult {
 
 // run_command runs |argv| and returns (exit code, stdout+stderr).
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
-                                         const std::map<std::string, std::string>& env = {});
+                                        const std::map<std::string, std::string>& env = {});
 
 struct CommandResult {
   int exit_code = 0;  // or -signal

@@ -16,6 +16,7 @@
 #include "api/grpc/tls_credentials.h"
 #include "base/encoding.h"
 #include "base/log.h"
+#include "base/thread_pool.h"
 #include "coordinator.grpc.pb.h"
 
 namespace mr::api::grpc {
@@ -33,65 +34,6 @@ void forward_grpc_log(gpr_log_func_args* args) {
                   {"severity", gpr_log_severity_string(args->severity)}});
 }
 
-// WorkerPool runs queued jobs on a fixed set of threads.
-class WorkerPool {
- public:
-  WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
-    threads_.reserve(threads);
-    for (std::size_t i = 0; i < threads; ++i)
-      threads_.emplace_back([this] { loop(); });
-  }
-  ~WorkerPool() { stop(); }
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
-
-  // submit queues |job|; false if max_queued jobs are waiting already or the pool stopped.
-  [[nodiscard]] bool submit(std::function<void()> job) {
-    {
-      std::scoped_lock lock(mu_);
-      if (stopping_ || queue_.size() >= max_queued_) return false;
-      queue_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-    return true;
-  }
-
-  // stop runs the jobs still queued, then joins the threads. Idempotent.
-  void stop() {
-    {
-      std::scoped_lock lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-    threads_.clear();
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping and drained
-        job = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      job();
-    }
-  }
-
-  const std::size_t max_queued_;
-  std::mutex mu_;  // guards queue_ and stopping_
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
-
 // peer_leaf_der returns the DER of the certificate the client presented (its leaf), or empty.
 Bytes peer_leaf_der(const ::grpc::CallbackServerContext& ctx) {
   const std::shared_ptr<const ::grpc::AuthContext> auth = ctx.auth_context();
@@ -106,7 +48,7 @@ Bytes peer_leaf_der(const ::grpc::CallbackServerContext& ctx) {
 // certificate, a worker runs the activation and finishes the call.
 class ActivateService final : public rpc::Marble::CallbackService {
  public:
-  ActivateService(ActivateHandler handler, WorkerPool& pool)
+  ActivateService(ActivateHandler handler, ThreadPool& pool)
       : handler_(std::move(handler)), pool_(pool) {}
 
   ::grpc::ServerUnaryReactor* Activate(::grpc::CallbackServerContext* ctx,
@@ -116,7 +58,7 @@ class ActivateService final : public rpc::Marble::CallbackService {
     auto job = [this, ctx, req, resp, reactor, peer = peer_leaf_der(*ctx)]() mutable {
       reactor->Finish(run(*ctx, *req, std::move(peer), *resp));
     };
-    if (!pool_.submit(std::move(job))) {
+    if (!pool_.try_submit(std::move(job))) {
       kLog.warn("Marble API overloaded: activation refused",
                 {{"type", req->marbletype()}, {"peer", ctx->peer()}});
       reactor->Finish(::grpc::Status(::grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -142,7 +84,7 @@ class ActivateService final : public rpc::Marble::CallbackService {
   }
 
   ActivateHandler handler_;
-  WorkerPool& pool_;
+  ThreadPool& pool_;
 };
 
 }  // namespace
@@ -188,7 +130,7 @@ struct MarbleServer::Impl {
   std::mutex lifecycle_mu;           // held throughout start() and stop()
   bool started = false;              // guarded by lifecycle_mu
   bool stopped = false;              // guarded by lifecycle_mu
-  std::unique_ptr<WorkerPool> pool;  // set in start(), reset in stop()
+  std::unique_ptr<ThreadPool> pool;  // set in start(), reset in stop()
 
   mutable std::mutex mu;  // guards current, port and changes (held only briefly)
   std::unique_ptr<Generation> current;
@@ -344,7 +286,7 @@ Status MarbleServer::start() {
   }
   static std::once_flag log_once;
   std::call_once(log_once, [] { gpr_set_log_function(&forward_grpc_log); });
-  m.pool = std::make_unique<WorkerPool>(m.config.worker_threads, m.config.max_queued_activations);
+  m.pool = std::make_unique<ThreadPool>(m.config.worker_threads, m.config.max_queued_activations);
   int bound = 0;
   auto g = m.build(*id, m.grpc_address, bound);
   if (!g) {

@@ -18,6 +18,7 @@
 #include "api/rest/path.h"
 #include "api/rest/tls.h"
 #include "base/log.h"
+#include "base/thread_pool.h"
 
 namespace mr::api::rest {
 namespace {
@@ -30,57 +31,16 @@ using Clock = std::chrono::steady_clock;
 // one worker thread from the request line to the response; the logger runs after the write).
 thread_local std::optional<Clock::time_point> t_request_start;
 
-// BoundedThreadPool is httplib's ThreadPool with a bounded queue: enqueue() (the accept loop)
-// blocks while max_queued accepted connections already wait for a worker.
+// BoundedThreadPool adapts base's ThreadPool to httplib: enqueue() (the accept loop) waits
+// while max_queued accepted connections already wait for a worker.
 class BoundedThreadPool final : public httplib::TaskQueue {
  public:
-  BoundedThreadPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
-    for (std::size_t i = 0; i < threads; ++i)
-      threads_.emplace_back([this] { work(); });
-  }
-  ~BoundedThreadPool() override { shutdown(); }
-
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock lock(mu_);
-    space_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
-    jobs_.push_back(std::move(fn));  // after shutdown too: the job closes its socket
-    ready_.notify_one();
-  }
-
-  void shutdown() override {
-    {
-      std::scoped_lock lock(mu_);
-      if (shutdown_) return;
-      shutdown_ = true;
-    }
-    ready_.notify_all();
-    space_.notify_all();
-    for (auto& t : threads_)
-      t.join();
-  }
+  BoundedThreadPool(std::size_t threads, std::size_t max_queued) : pool_(threads, max_queued) {}
+  void enqueue(std::function<void()> fn) override { pool_.submit_wait(std::move(fn)); }
+  void shutdown() override { pool_.stop(); }
 
  private:
-  void work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        ready_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
-        if (jobs_.empty()) return;  // shut down and drained
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      space_.notify_one();
-      fn();
-    }
-  }
-
-  const std::size_t max_queued_;
-  std::mutex mu_;  // guards jobs_ and shutdown_
-  std::condition_variable ready_, space_;
-  std::deque<std::function<void()>> jobs_;
-  bool shutdown_ = false;
-  std::vector<std::thread> threads_;
+  ThreadPool pool_;
 };
 
 // BodyFraming is what the headers say about the request body.
