@@ -46,7 +46,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 
 }  // namespace
 
-std::string format_rfc3339(UnixTime t) {
+CivilTime to_civil(UnixTime t) {
   const long long secs = t.time_since_epoch().count();
   long long days = secs / 86400;
   long long rem = secs % 86400;
@@ -55,8 +55,24 @@ std::string format_rfc3339(UnixTime t) {
     --days;
   }
   const Civil c = civil_from_days(days);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.y, c.m, c.d, rem / 3600,
-                     rem / 60 % 60, rem % 60);
+  return CivilTime{c.y,
+                   c.m,
+                   c.d,
+                   static_cast<unsigned>(rem / 3600),
+                   static_cast<unsigned>(rem / 60 % 60),
+                   static_cast<unsigned>(rem % 60)};
+}
+
+UnixTime from_civil(const CivilTime& c) {
+  const long long days = days_from_civil(c.year, c.month, c.day);
+  return UnixTime(
+      std::chrono::seconds(days * 86400 + c.hour * 3600LL + c.minute * 60LL + c.second));
+}
+
+std::string format_rfc3339(UnixTime t) {
+  const CivilTime c = to_civil(t);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour,
+                     c.minute, c.second);
 }
 
 Result<UnixTime> parse_rfc3339(std::string_view s) {

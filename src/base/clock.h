@@ -36,6 +36,18 @@ class SystemClock final : public Clock {
   }
 };
 
+// CivilTime is a UTC calendar date and time of day (proleptic Gregorian).
+struct CivilTime {
+  long long year = 1970;
+  unsigned month = 1, day = 1, hour = 0, minute = 0, second = 0;
+  friend bool operator==(const CivilTime&, const CivilTime&) = default;
+};
+
+// to_civil converts |t| to UTC calendar fields; from_civil converts back (fields are taken as
+// given: day 31 of a 30-day month rolls over).
+[[nodiscard]] CivilTime to_civil(UnixTime t);
+[[nodiscard]] UnixTime from_civil(const CivilTime& c);
+
 // format_rfc3339 formats |t| in UTC as "2006-01-02T15:04:05Z".
 [[nodiscard]] std::string format_rfc3339(UnixTime t);
 // parse_rfc3339 parses Go's time.RFC3339 layout ("2006-01-02T15:04:05Z" or with a ±hh:mm

@@ -30,6 +30,16 @@ TEST(Rfc3339, FormatsFarFutureBeyondNanosecondRange) {
   EXPECT_EQ(*parse_rfc3339(s), t);
 }
 
+TEST(CivilTime, RoundTripsAcrossCenturiesAndBeforeTheEpoch) {
+  for (const char* s : {"1950-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2000-02-29T12:34:56Z",
+                        "2049-12-31T23:59:59Z", "2317-04-21T01:02:03Z", "9999-12-31T23:59:59Z"}) {
+    const UnixTime t = *parse_rfc3339(s);
+    EXPECT_EQ(from_civil(to_civil(t)), t) << s;
+    EXPECT_EQ(format_rfc3339(t), s);
+  }
+  EXPECT_EQ(to_civil(*parse_rfc3339("2024-02-29T23:00:05Z")), (CivilTime{2024, 2, 29, 23, 0, 5}));
+}
+
 TEST(FakeClock, AdvancesOnlyWhenTold) {
   testing::FakeClock c(*parse_rfc3339("2026-01-01T00:00:00Z"));
   const UnixTime t0 = c.now();

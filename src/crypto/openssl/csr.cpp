@@ -91,18 +91,8 @@ Result<CsrInfo> parse_csr(ByteSpan der) {
   // Go's CheckSignature refuses insecure and unknown algorithms before verifying.
   const X509_ALGOR* sig_alg = nullptr;
   X509_REQ_get0_signature(req.get(), nullptr, &sig_alg);
-  switch (detail::sig_alg_from_der(ossl::to_der<X509_ALGOR>(i2d_X509_ALGOR, sig_alg))) {
-    case 0:
-    case 1:
-    case 2:
-    case 3:
-    case 7:
-    case 8:
-    case 9:
-      return bad_signature();
-    default:
-      break;
-  }
+  const int alg = detail::sig_alg_from_der(ossl::to_der<X509_ALGOR>(i2d_X509_ALGOR, sig_alg));
+  if (alg == 0 || detail::is_insecure_signature_algorithm(alg)) return bad_signature();
   if (X509_REQ_verify(req.get(), const_cast<EVP_PKEY*>(pkey)) != 1) return bad_signature();
   return info;
 }

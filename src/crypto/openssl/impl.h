@@ -48,6 +48,12 @@ struct Certificate::Impl {
 
 namespace detail {
 
+// is_insecure_signature_algorithm reports whether |go_alg| (Go's x509.SignatureAlgorithm) is one
+// Go refuses: MD2/MD5/SHA-1 with RSA, DSA, and ECDSA with SHA-1.
+[[nodiscard]] constexpr bool is_insecure_signature_algorithm(int go_alg) {
+  return go_alg == 1 || go_alg == 2 || go_alg == 3 || go_alg == 7 || go_alg == 8 || go_alg == 9;
+}
+
 // invalid clears the OpenSSL error queue (the failure was expected input validation) and returns
 // kInvalidArgument |message|.
 inline tl::unexpected<Error> invalid(std::string message) {

@@ -461,19 +461,10 @@ std::optional<Extension> Certificate::extension(std::string_view oid) const {
 }
 
 Status Certificate::check_signature_from(const PublicKey& issuer_key) const {
-  switch (impl_->fields.signature_algorithm) {
-    case 0:
-      return fail(ErrorCode::kPermissionDenied, "x509: unknown signature algorithm");
-    case 1:
-    case 2:
-    case 3:
-    case 7:
-    case 8:
-    case 9:
-      return fail(ErrorCode::kPermissionDenied,
-                  "x509: cannot verify signature: insecure algorithm");
-    default:
-      break;
+  const int alg = impl_->fields.signature_algorithm;
+  if (alg == 0) return fail(ErrorCode::kPermissionDenied, "x509: unknown signature algorithm");
+  if (detail::is_insecure_signature_algorithm(alg)) {
+    return fail(ErrorCode::kPermissionDenied, "x509: cannot verify signature: insecure algorithm");
   }
   if (X509_verify(impl_->x509.get(), issuer_key.impl().pkey.get()) != 1) {
     ossl::clear_errors();

@@ -312,37 +312,12 @@ Result<DistinguishedName> parse_name(ByteSpan der_name) {
 // ---------------------------------------------------------------------------------------------
 // Times
 
-long long days_from_civil(long long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long long era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<long long>(doe) - 719468;
-}
-
 Result<ossl::Ptr<ASN1_TIME>> make_time(UnixTime t) {
-  const long long secs = t.time_since_epoch().count();
-  long long days = secs / 86400;
-  long long rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  // civil_from_days (Howard Hinnant).
-  const long long z = days + 719468;
-  const long long era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const long long y = static_cast<long long>(yoe) + era * 400 + (m <= 2);
-  if (y < 0 || y > 9999) return invalid("x509: certificate time out of range");
+  const CivilTime c = to_civil(t);
+  if (c.year < 0 || c.year > 9999) return invalid("x509: certificate time out of range");
   char text[32];
-  std::snprintf(text, sizeof text, "%04lld%02u%02u%02lld%02lld%02lldZ", y, m, d, rem / 3600,
-                rem / 60 % 60, rem % 60);
+  std::snprintf(text, sizeof text, "%04lld%02u%02u%02u%02u%02uZ", c.year, c.month, c.day, c.hour,
+                c.minute, c.second);
   ossl::Ptr<ASN1_TIME> out(ASN1_TIME_new());
   // The _X509 variant stores UTCTime for 1950–2049 and GeneralizedTime otherwise (RFC 5280).
   if (!out || ASN1_TIME_set_string_X509(out.get(), text) != 1) {
@@ -354,10 +329,9 @@ Result<ossl::Ptr<ASN1_TIME>> make_time(UnixTime t) {
 Result<UnixTime> parse_time(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return invalid("x509: malformed validity");
-  const long long days = days_from_civil(tm.tm_year + 1900LL, static_cast<unsigned>(tm.tm_mon + 1),
-                                         static_cast<unsigned>(tm.tm_mday));
-  return UnixTime(
-      std::chrono::seconds(days * 86400 + tm.tm_hour * 3600LL + tm.tm_min * 60LL + tm.tm_sec));
+  return from_civil(CivilTime{tm.tm_year + 1900LL, static_cast<unsigned>(tm.tm_mon + 1),
+                              static_cast<unsigned>(tm.tm_mday), static_cast<unsigned>(tm.tm_hour),
+                              static_cast<unsigned>(tm.tm_min), static_cast<unsigned>(tm.tm_sec)});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,6 +361,9 @@ Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested) {
       break;
   }
   if (requested == 0) return def;
+  if (detail::is_insecure_signature_algorithm(requested)) {
+    return invalid("x509: requested SignatureAlgorithm is insecure or unsupported");
+  }
   KeyType needed;
   SigAlg alg;
   switch (requested) {
@@ -420,13 +397,6 @@ Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested) {
     case 16:
       alg = {16, nullptr, false}, needed = KeyType::kEd25519;
       break;
-    case 1:
-    case 2:
-    case 3:
-    case 7:
-    case 8:
-    case 9:
-      return invalid("x509: requested SignatureAlgorithm is insecure or unsupported");
     default:
       return invalid("x509: unknown SignatureAlgorithm");
   }
