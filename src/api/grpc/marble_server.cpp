@@ -4,7 +4,6 @@
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
-#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -15,6 +14,7 @@
 #include "api/grpc/conversion.h"
 #include "api/grpc/tls_credentials.h"
 #include "base/encoding.h"
+#include "base/listen_address.h"
 #include "base/log.h"
 #include "base/thread_pool.h"
 #include "coordinator.grpc.pb.h"
@@ -90,27 +90,11 @@ class ActivateService final : public rpc::Marble::CallbackService {
 }  // namespace
 
 Result<std::string> grpc_listen_address(std::string_view go_address) {
-  auto bad = [&](std::string_view why) {
-    return failf(ErrorCode::kInvalidArgument, "invalid listen address \"{}\": {}", go_address, why);
-  };
-  const std::size_t colon = go_address.rfind(':');
-  if (colon == std::string_view::npos) return bad("missing port in address");
-  std::string_view host = go_address.substr(0, colon);
-  const std::string_view port = go_address.substr(colon + 1);
-  if (!host.empty() && host.front() == '[') {
-    if (host.size() < 2 || host.back() != ']') return bad("missing ']' in address");
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return bad("too many colons in address");
-  }
-  int p = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || p < 0 || p > 65535) {
-    return bad("invalid port");
-  }
-  if (host.empty()) return fmt::format("[::]:{}", p);
-  if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, p);
-  return fmt::format("{}:{}", host, p);
+  MR_ASSIGN_OR_RETURN(ListenAddress a, parse_listen_address(go_address).map_error([&](Error e) {
+    return Error{e.code, fmt::format("invalid listen address \"{}\": {}", go_address, e.message)};
+  }));
+  if (a.host.empty()) return fmt::format("[::]:{}", a.port);  // gRPC binds "[::]" dual-stack
+  return a.to_string();
 }
 
 // Generation is one gRPC server for one TLS identity. The Marble API rebuilds it on the same

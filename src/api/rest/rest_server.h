@@ -23,6 +23,7 @@
 
 #include "api/rest/router.h"
 #include "api/rest/tls_identity.h"
+#include "base/listen_address.h"
 #include "base/result.h"
 
 namespace mr::api::rest {
@@ -94,10 +95,7 @@ class RestServer {
   std::unique_ptr<Impl> impl_;
 };
 
-struct ListenAddress {
-  std::string host;  // empty: every interface
-  int port = 0;
-};
+using ::mr::ListenAddress;
 // parse_listen_address splits a Go-style "host:port" (net.SplitHostPort; numeric ports only).
 // kInvalidArgument with the reason.
 [[nodiscard]] Result<ListenAddress> parse_listen_address(std::string_view address);

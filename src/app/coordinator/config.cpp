@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include "base/strings.h"
@@ -58,32 +57,6 @@ Result<bool> parse_bool01(std::string_view name, std::string_view v) {
 }
 
 }  // namespace
-
-std::string ListenAddress::to_string() const {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
-}
-
-Result<ListenAddress> parse_listen_address(std::string_view text) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos)
-    return fail(ErrorCode::kInvalidArgument, "missing port (want host:port)");
-  std::string_view host = text.substr(0, colon);
-  std::string_view port = text.substr(colon + 1);
-  if (host.starts_with('[')) {
-    if (!host.ends_with(']'))
-      return fail(ErrorCode::kInvalidArgument, "unbalanced brackets in address");
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return fail(ErrorCode::kInvalidArgument, "IPv6 addresses need brackets ([::1]:port)");
-  }
-  int p = -1;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535) {
-    return fail(ErrorCode::kInvalidArgument, "port must be a number from 0 to 65535");
-  }
-  return ListenAddress{std::string(host), p};
-}
 
 std::string usage() {
   std::string out =

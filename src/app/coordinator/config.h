@@ -9,20 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "base/listen_address.h"
 #include "base/log.h"
 #include "base/result.h"
 
 namespace mr::app {
 
-// ListenAddress is Go's "host:port" form (":4433" = all interfaces; port 0 = ephemeral).
-struct ListenAddress {
-  std::string host;  // "" = all interfaces
-  int port = 0;
-  [[nodiscard]] std::string to_string() const;
-};
-
-// parse_listen_address accepts "host:port", ":port", "[v6]:port". kInvalidArgument otherwise.
-[[nodiscard]] Result<ListenAddress> parse_listen_address(std::string_view text);
+using ::mr::ListenAddress;
+using ::mr::parse_listen_address;
 
 // kDefaultPccsUrl is Intel's Provisioning Certification Service (PCS): the source of the
 // collateral for Marble quotes unless a PCCS is configured.

@@ -25,6 +25,7 @@
 #include "attestation/sgx_dcap/pcs_fetcher.h"
 #include "attestation/simulated/no_tee_issuer.h"
 #include "attestation/simulated/simulated_dcap.h"
+#include "base/environment.h"
 #include "base/log.h"
 #include "core/client_api.h"
 #include "core/core.h"
@@ -44,16 +45,6 @@ namespace mr::app {
 namespace {
 
 const log::Logger kLog("coordinator");
-
-std::map<std::string, std::string> environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    const auto eq = kv.find('=');
-    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
-}
 
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -191,7 +182,8 @@ int run(int argc, char** argv) {
     }
   }
   std::error_code ec;
-  auto config = parse_config(environment(), args, std::filesystem::current_path(ec).string());
+  auto config =
+      parse_config(environment_map(environ), args, std::filesystem::current_path(ec).string());
   if (!config) {
     std::cerr << "marblerun-coordinator: invalid configuration:\n"
               << config.error().message << "\n"

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "app/premain/config.h"
+#include "base/environment.h"
 #include "base/log.h"
 #include "marble/activation.h"
 #include "marble/apply.h"
@@ -38,16 +39,6 @@ struct Failure {
   int exit_code;
   std::string message;
 };
-
-std::map<std::string, std::string> environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    const auto eq = kv.find('=');
-    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
-}
 
 // report_failure prints |f| as one line: plain text, or a JSON log line with EDG_LOG_FORMAT=json.
 int report_failure(const Failure& f, log::Format format) {
@@ -102,7 +93,8 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 int run(int argc, char** argv) {
   std::error_code ec;
   const auto cwd = std::filesystem::current_path(ec);
-  auto parsed = parse_config(environment(), std::vector<std::string>(argv + 1, argv + argc), cwd);
+  auto parsed =
+      parse_config(environment_map(environ), std::vector<std::string>(argv + 1, argv + argc), cwd);
   if (!parsed) {
     return report_failure({kExitConfig, "configuration: " + parsed.error().message},
                           log::Format::kText);

@@ -35,3 +35,31 @@ TEST(Strings, TrimAndNul) {
 
 }  // namespace
 }  // namespace mr
+
+#include "base/environment.h"
+#include "base/listen_address.h"
+
+namespace mr {
+namespace {
+
+TEST(Environment, ParsesTheBlock) {
+  char a[] = "A=1", b[] = "B=x=y", c[] = "NOEQ", d[] = "A=2";
+  char* envp[] = {a, b, c, d, nullptr};
+  const auto env = environment_map(envp);
+  EXPECT_EQ(env.size(), 2u);
+  EXPECT_EQ(env.at("A"), "1");
+  EXPECT_EQ(env.at("B"), "x=y");
+  EXPECT_TRUE(environment_map(nullptr).empty());
+}
+
+TEST(ListenAddress, GoForms) {
+  EXPECT_EQ(*parse_listen_address(":4433"), (ListenAddress{"", 4433}));
+  EXPECT_EQ(parse_listen_address("[::1]:5")->to_string(), "[::1]:5");
+  EXPECT_EQ(parse_listen_address("host").error().message, "missing port in address");
+  EXPECT_EQ(parse_listen_address("::1:80").error().message, "too many colons in address");
+  EXPECT_EQ(parse_listen_address("[::1:80").error().message, "missing ']' in address");
+  EXPECT_EQ(parse_listen_address("h:65536").error().message, "invalid port");
+}
+
+}  // namespace
+}  // namespace mr
