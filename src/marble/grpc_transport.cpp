@@ -8,6 +8,8 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "base/log.h"
 #include "coordinator.grpc.pb.h"
@@ -50,8 +52,29 @@ class GrpcTransport final : public ActivationTransport {
   }
 
  private:
+  // activate_impl retries while the Coordinator gives no answer at all: UNAVAILABLE (nothing
+  // listening, or a listener restarting after an update) and CANCELLED (a call that reached a
+  // server as it was shutting down, before its handler ran). Three more attempts, 100/300/900 ms
+  // apart, within the deadline: an unreachable Coordinator still fails in about a second.
   Result<Parameters> activate_impl(const ActivationRequest& request,
                                    const ClientIdentity& identity) {
+    const auto deadline = std::chrono::system_clock::now() + options_.timeout;
+    std::chrono::milliseconds pause{100};
+    for (int attempt = 0;; ++attempt) {
+      grpc::StatusCode code = grpc::StatusCode::OK;
+      auto r = activate_once(request, identity, deadline, code);
+      const bool no_answer =
+          code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::CANCELLED;
+      if (r || !no_answer || attempt == 3 || std::chrono::system_clock::now() + pause >= deadline)
+        return r;
+      std::this_thread::sleep_for(pause);
+      pause *= 3;
+    }
+  }
+
+  Result<Parameters> activate_once(const ActivationRequest& request, const ClientIdentity& identity,
+                                   std::chrono::system_clock::time_point deadline,
+                                   grpc::StatusCode& code) {
     namespace gx = grpc::experimental;
     // The root is never used (server certificates are not verified) but must be a certificate,
     // else gRPC falls back to the system's roots and fails where there are none.
@@ -77,8 +100,9 @@ class GrpcTransport final : public ActivationTransport {
     req.set_uuid(request.uuid);
     rpc::ActivationResp resp;
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + options_.timeout);
+    ctx.set_deadline(deadline);
     const grpc::Status status = stub->Activate(&ctx, req, &resp);
+    code = status.error_code();
     if (!status.ok()) return map_status(status);
     if (!resp.has_parameters()) {
       return failf(ErrorCode::kInternal,

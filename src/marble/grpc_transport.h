@@ -21,7 +21,10 @@ struct GrpcTransportOptions {
   std::chrono::milliseconds timeout{30000};  // deadline of the whole call
 };
 
-// make_grpc_transport returns a transport that opens one channel per activate() call. Its
+// make_grpc_transport returns a transport that opens one channel per activate() call. While the
+// Coordinator gives no answer at all (UNAVAILABLE, or CANCELLED by a server shutting down, e.g.
+// its listener restarting after an update) it retries three more times, 100/300/900 ms apart,
+// within the deadline; a call the Coordinator answered is never repeated. Its
 // errors: kUnavailable "cannot reach the Coordinator at <address> (connection or TLS handshake
 // failed): <gRPC message>"; kDeadlineExceeded "the Coordinator at <address> did not answer
 // within <n> ms: ..."; the Coordinator's own refusals as "the Coordinator at <address> refused the
