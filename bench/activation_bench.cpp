@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "attestation/simulated/no_tee_issuer.h"
+#include "base/log.h"
 #include "base/testing/temp_dir.h"
 #include "core/client_api.h"
 #include "core/marble_api.h"
@@ -33,7 +34,7 @@ struct Fixture {
   Fixture() {
     keys = std::make_unique<seal::FileSealKeyProvider>(dir.path());
     core = *core::Core::start({&clock, &persistent, &volatile_store, keys.get(), &issuer},
-                              core::CoreConfig{});
+                              core::CoreConfig{.simulation = true});
     client = std::make_unique<core::ClientApi>(*core);
     if (!client->set_manifest(kManifest)) std::abort();
     marbles = std::make_unique<core::MarbleApi>(*core, nullptr);

@@ -4,17 +4,14 @@
 
 #include "base/encoding.h"
 #include "base/log.h"
-#include "core/records.h"
+#include "core/transitions.h"
 #include "core/update_log.h"
 #include "crypto/cipher.h"
 #include "crypto/hash.h"
 #include "crypto/pem.h"
 #include "manifest/check.h"
-#include "store/keys.h"
-#include "store/records.h"
 
 namespace mr::core {
-namespace keys = store::keys;
 namespace {
 
 const log::Logger kLog("client-api");
@@ -65,8 +62,6 @@ Result<ManifestInfo> ClientApi::manifest() {
 
 Result<std::map<std::string, Bytes>> ClientApi::set_manifest(std::string raw) {
   MR_ASSIGN_OR_RETURN(auto guard, core_.lock({State::kRecovery, State::kAcceptingManifest}));
-  const Snapshot& current = guard.snapshot();
-
   MR_ASSIGN_OR_RETURN(manifest::Manifest m,
                       manifest::Manifest::parse(std::move(raw)).map_error([](Error e) {
                         return invalid("unmarshaling manifest", e);
@@ -77,60 +72,19 @@ Result<std::map<std::string, Bytes>> ClientApi::set_manifest(std::string raw) {
       }));
   MR_ASSIGN_OR_RETURN(auto seal_mode, manifest::parse_seal_mode(m.config.seal_mode));
   MR_RETURN_IF_ERROR(manifest::check_keys_and_certificates(m).first_error());
-
-  // Shared secrets and private placeholders (generated for a random UUID, marble name "").
-  const CaSet& ca = *current.ca;
-  const SecretContext ctx{ca, current.root_secret->span(), core_.clock().now()};
-  auto gen_error = [](Error e) { return invalid("generating secrets from manifest", e); };
-  MR_ASSIGN_OR_RETURN(SecretMap secrets,
-                      generate_secrets(m.secrets, std::nullopt, "", ctx).map_error(gen_error));
-  const Uuid placeholder_uuid = Uuid::from_random_bytes([] {
-    std::array<std::uint8_t, 16> b{};
-    const Bytes r = crypto::random_bytes(16);
-    std::copy(r.begin(), r.end(), b.begin());
-    return b;
-  }());
-  MR_ASSIGN_OR_RETURN(SecretMap placeholders,
-                      generate_secrets(m.secrets, placeholder_uuid, "", ctx).map_error(gen_error));
-  secrets.merge(placeholders);
-  for (const auto& [name, def] : m.secrets) {
-    if (def.user_defined) secrets.emplace(name, def);  // the definition, no value yet
-  }
-
-  // Template dry run with the real values; user-defined secrets get placeholders.
-  SecretMap dry = secrets;
-  for (auto& [name, s] : dry) {
-    if (s.user_defined) s.cert_der = s.private_key = s.public_key = Bytes{0x41};
-  }
-  MR_RETURN_IF_ERROR(manifest::dry_run_report(m, dry).first_error().map_error(
-      [](Error e) { return invalid("running manifest template dry run", e); }));
-
   MR_ASSIGN_OR_RETURN(DataKey dk, generate_data_key(m.recovery_keys, m.config.recovery_threshold));
-  const auto digest = crypto::sha256(as_bytes(m.raw()));
-  MR_ASSIGN_OR_RETURN(Bytes signature,
-                      crypto::sign_digest(ca.root_key, digest, crypto::HashAlg::kSha256));
+  const UnixTime now = core_.clock().now();
+  MR_ASSIGN_OR_RETURN(Snapshot next, initial_state(guard.snapshot(), std::move(m), now));
 
-  std::map<std::string, Bytes> recovery_secrets = dk.encrypted_secrets;
-  Core::NewState next{std::move(dk.key), std::move(dk.recovery_data), seal_mode, nullptr};
-  next.write_records = [&](store::Transaction& txn) -> Status {
-    MR_RETURN_IF_ERROR(store::put_string(txn, keys::kState, "3"));
-    MR_RETURN_IF_ERROR(write_ca(txn, ca));
-    MR_RETURN_IF_ERROR(txn.put(keys::kRootSecret, current.root_secret->span()));
-    MR_RETURN_IF_ERROR(store::put_string(txn, keys::kManifest, m.raw()));
-    MR_RETURN_IF_ERROR(txn.put(keys::kManifestSignature, signature));
-    for (const auto& [name, pkg] : m.packages) {
-      MR_RETURN_IF_ERROR(store::put_string(txn, keys::package(name), encode_package(pkg)));
-    }
-    MR_RETURN_IF_ERROR(write_secrets(txn, keys::kSecretPrefix, secrets));
-    MR_RETURN_IF_ERROR(write_secrets(txn, keys::kPreviousSecretPrefix, secrets));
-    return append_update_log(txn, core_.clock().now(), "Initial manifest set", {});
-  };
-  MR_RETURN_IF_ERROR(core_.replace_state(guard, std::move(next)));
+  const std::string fingerprint = hex_encode(crypto::sha256(as_bytes(next.manifest->raw())));
+  MR_RETURN_IF_ERROR(core_.replace_state(
+      guard, std::move(next), {std::move(dk.key), std::move(dk.recovery_data), seal_mode},
+      {format_update_log_line(now, "Initial manifest set", {})}, Core::History::kDiscard));
   session_.reset();
   ephemeral_key_.reset();
-  kLog.info("manifest set", {{"fingerprint", hex_encode(digest)},
-                             {"seal_mode", manifest::seal_mode_name(seal_mode)}});
-  return recovery_secrets;
+  kLog.info("manifest set",
+            {{"fingerprint", fingerprint}, {"seal_mode", manifest::seal_mode_name(seal_mode)}});
+  return std::move(dk.encrypted_secrets);
 }
 
 Result<crypto::PublicKey> ClientApi::recovery_public_key() {
@@ -151,29 +105,53 @@ Result<SecretBytes> ClientApi::decrypt_recovery_secret(ByteSpan ciphertext) {
 }
 
 Result<RecoverResult> ClientApi::recover(SecretBytes secret, Bytes signature) {
-  MR_ASSIGN_OR_RETURN(auto guard, core_.lock({State::kRecovery}));
+  auto guard = core_.lock({State::kRecovery});
+  if (!guard) {
+    // Say why there is nothing to recover, in the words of the state the Coordinator is in.
+    const State state = core_.snapshot()->state;
+    if (state == State::kAcceptingManifest) {
+      return failf(ErrorCode::kFailedPrecondition,
+                   "{}: the Coordinator is not in recovery mode: it holds no sealed state (state "
+                   "2, ready to accept a manifest); set a manifest instead",
+                   kWrongStateMessage);
+    }
+    if (state == State::kAcceptingMarbles) {
+      return failf(ErrorCode::kFailedPrecondition,
+                   "{}: the Coordinator is not in recovery mode: its sealed state is loaded and "
+                   "running (state 3); there is nothing to recover",
+                   kWrongStateMessage);
+    }
+    return fail(guard.error());
+  }
   if (!session_) session_.emplace(core_.stored_recovery_data());
   auto opens = [&](ByteSpan candidate) { return core_.opens_sealed_state(candidate); };
   MR_ASSIGN_OR_RETURN(auto outcome, session_->add(std::move(secret), std::move(signature), opens)
                                         .map_error(Wrap("setting recovery key")));
   if (!outcome.key) return RecoverResult{outcome.remaining};
 
-  // All secrets are in: check the signatures against the recovered manifest, then adopt.
-  auto recovered = core_.sealed_state(outcome.key->span());
-  if (!recovered) {
-    session_.reset();
-    return fail(recovered.error().wrap("loading sealed state"));
-  }
-  if (recovered->manifest) {
-    auto valid = session_->validate_signatures(*recovered->manifest);
-    if (!valid) {
-      session_.reset();
-      return fail(valid.error());
+  // All secrets are in. Adopt the state only if every record verifies, it holds a manifest and
+  // runs (state 3), and the recovery keys of that manifest signed the uploads. A failure ends
+  // this session: the next upload starts afresh.
+  auto adopted = [&]() -> Status {
+    MR_ASSIGN_OR_RETURN(
+        Core::Recovered recovered,
+        core_.open_recovered(std::move(*outcome.key)).map_error(Wrap("loading sealed state")));
+    const Snapshot& s = recovered.snapshot;
+    if (!s.manifest || s.state != State::kAcceptingMarbles) {
+      return failf(ErrorCode::kPermissionDenied,
+                   "loading sealed state: the recovered state {}; refusing to adopt it",
+                   s.manifest ? fmt::format("is in state {}, not 3", static_cast<int>(s.state))
+                              : std::string("holds no manifest"));
     }
-  }
-  MR_RETURN_IF_ERROR(
-      core_.adopt_recovered(guard, std::move(*outcome.key), std::move(outcome.new_recovery_data)));
+    MR_RETURN_IF_ERROR(session_->validate_signatures(*s.manifest));
+    return core_.adopt_recovered(*guard, std::move(recovered),
+                                 std::move(outcome.new_recovery_data));
+  }();
   session_.reset();
+  if (!adopted) {
+    kLog.warn("recovery refused", {{"error", adopted.error().message}});
+    return fail(adopted.error());
+  }
   ephemeral_key_.reset();
   return RecoverResult{0};
 }

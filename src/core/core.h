@@ -1,17 +1,19 @@
 #pragma once
-// Core: the Coordinator's state, its storage and the write lock. Client and Marble services
-// (client_api.h, marble_api.h) run their operations through it.
+// Core: the Coordinator's write lock, its published snapshot and its state machine. Client and
+// Marble services (client_api.h, update_api.h, secret_api.h, marble_api.h) run their operations
+// through it; where the state is stored and under which key is LiveStore's business.
 //
 //   MR_ASSIGN_OR_RETURN(auto core, Core::start(deps, config));
 //   SnapshotPtr s = core->snapshot();                          // lock-free reads
 //   MR_ASSIGN_OR_RETURN(auto guard, core->lock({State::kAcceptingMarbles}));
-//   MR_ASSIGN_OR_RETURN(auto txn, guard.begin());              // sealed when persistent
-//   ... txn->put(...) ...
-//   MR_RETURN_IF_ERROR(guard.commit(std::move(txn)));          // durable, then republished
+//   Snapshot next = guard.snapshot();                          // a copy to change
+//   next.pending.reset();
+//   MR_RETURN_IF_ERROR(guard.commit(std::move(next), {log_line}));   // durable, then published
 //
 // Storage: before the first manifest (and in recovery mode) the state lives only in memory, as
 // upstream does; SetManifest writes all of it to the persistent store in one transaction,
-// sealed under a fresh data key. Seal mode Disabled keeps everything in memory for good.
+// sealed under a fresh data key and covered by an integrity root. Seal mode Disabled keeps
+// everything in memory for good.
 
 #include <initializer_list>
 #include <memory>
@@ -23,8 +25,8 @@
 #include "attestation/quote_issuer.h"
 #include "base/assert.h"
 #include "base/clock.h"
-#include "base/log.h"
 #include "base/result.h"
+#include "core/live_store.h"
 #include "core/recovery.h"
 #include "core/snapshot.h"
 #include "manifest/manifest.h"
@@ -35,7 +37,12 @@ namespace mr::core {
 
 struct CoreConfig {
   std::vector<std::string> dns_names{"localhost"};  // SANs of a newly generated CA
-  bool dev_mode = false;  // a quote failure other than "no TEE" at startup is not fatal
+  // simulation: no TEE. The Coordinator's quote is empty and Marble quotes are not checked.
+  // Chosen by the composition root; the Core never infers it from a quote error.
+  bool simulation = false;
+  // dev_mode: a quote failure at start-up is not fatal (the Coordinator then runs as in
+  // simulation). For development with a simulated PKI only.
+  bool dev_mode = false;
 };
 
 // CoreDeps are borrowed; they must outlive the Core.
@@ -54,10 +61,10 @@ class Core {
    public:
     // snapshot is the state as of taking the lock (updated by commit()).
     [[nodiscard]] const Snapshot& snapshot() const { return *snap_; }
-    // begin starts a transaction on the live store (sealed under the data key when persistent).
-    [[nodiscard]] Result<std::unique_ptr<store::Transaction>> begin();
-    // commit makes |txn| durable and republishes the snapshot from the store.
-    [[nodiscard]] Status commit(std::unique_ptr<store::Transaction> txn);
+    // commit stores |next| (the records that differ from snapshot()) and appends |log_lines| to
+    // the update log in one durable transaction, then publishes |next|. On failure nothing
+    // changes.
+    [[nodiscard]] Status commit(Snapshot next, const std::vector<std::string>& log_lines = {});
 
    private:
     friend class Core;
@@ -67,11 +74,11 @@ class Core {
     SnapshotPtr snap_;
   };
 
-  // start brings the Coordinator up (spec 4.2): loads the sealed state (normally state 3),
-  // enters recovery (state 1, with a temporary CA) when the data key cannot be unsealed, or
-  // starts fresh (state 2). Then quotes its root certificate; "no TEE" means simulation mode.
-  // Fatal errors: unreadable store, a data key that unseals but does not open the state,
-  // a quote failure (unless dev_mode).
+  // start brings the Coordinator up (spec 4.2): loads and verifies the sealed state (normally
+  // state 3), enters recovery (state 1, with a temporary CA) when the data key is sealed for
+  // another seal key, or starts fresh (state 2). Then quotes its root certificate (none in
+  // simulation). Fatal errors: those of LiveStore::open (integrity, other key source, unreadable
+  // seal key), simulation or dev mode with a TEE seal key, a quote failure (unless dev_mode).
   [[nodiscard]] static Result<std::unique_ptr<Core>> start(CoreDeps deps, CoreConfig config);
 
   // snapshot returns the current published state (never null after start()).
@@ -80,42 +87,41 @@ class Core {
   // "server is not in expected state" otherwise.
   [[nodiscard]] Result<Guard> lock(std::initializer_list<State> allowed);
 
-  // NewState is everything SetManifest writes (spec 5.9).
-  struct NewState {
-    SecretBytes data_key;
-    RecoveryData recovery_data;
-    manifest::SealMode seal_mode = manifest::SealMode::kProductKey;
-    std::function<Status(store::Transaction&)> write_records;
-  };
-  // replace_state discards the stored state and writes |s| in one atomic transaction (to the
-  // persistent store, or to memory for seal mode Disabled), then republishes the snapshot.
-  // On failure nothing changes.
-  [[nodiscard]] Status replace_state(Guard& guard, NewState s);
+  // History says whether replace_state keeps the update log and counters of the old state.
+  enum class History { kDiscard, kKeep };
+  // replace_state discards the stored state and writes |next| (and |log_lines|) under |key|'s
+  // data key in one atomic transaction (persistent, or memory for seal mode Disabled), then
+  // publishes it. With History::kKeep the update log and counters are carried over. On failure
+  // nothing changes.
+  [[nodiscard]] Status replace_state(Guard& guard, Snapshot next, LiveStore::NewState key,
+                                     const std::vector<std::string>& log_lines, History history);
 
-  // adopt_recovered switches from recovery mode to the sealed state that |data_key| opens:
-  // reseals the key with this machine's seal key (and stores |new_recovery_data| if given),
-  // reloads the state and quotes the recovered root certificate.
-  [[nodiscard]] Status adopt_recovered(Guard& guard, SecretBytes data_key,
+  // stored_recovery_data is the recovery data next to the persistent state (empty if none).
+  [[nodiscard]] const RecoveryData& stored_recovery_data() const { return live_.recovery_data(); }
+  // opens_sealed_state reports whether |candidate| opens the persistent state's integrity root.
+  [[nodiscard]] bool opens_sealed_state(ByteSpan candidate) const { return live_.opens(candidate); }
+
+  // Recovered is a persistent state opened and verified with a recovered data key.
+  struct Recovered {
+    std::unique_ptr<seal::SealedStore> store;
+    Snapshot snapshot;
+  };
+  // open_recovered verifies the persistent state with |data_key| and loads it. Errors: those
+  // of LiveStore::verify and load_snapshot. Nothing becomes live.
+  [[nodiscard]] Result<Recovered> open_recovered(SecretBytes data_key);
+  // adopt_recovered makes |recovered| live (resealed with this machine's seal key, storing
+  // |new_recovery_data| if given), quotes its root certificate and publishes it.
+  [[nodiscard]] Status adopt_recovered(Guard& guard, Recovered recovered,
                                        std::optional<RecoveryData> new_recovery_data);
 
-  // opens_sealed_state reports whether |candidate| is the data key of the persistent state.
-  [[nodiscard]] bool opens_sealed_state(ByteSpan candidate);
-  // sealed_state reads the persistent state with |data_key| (recovery checks the recovered
-  // manifest's keys before adopting it).
-  [[nodiscard]] Result<Snapshot> sealed_state(ByteSpan data_key);
-  // stored_recovery_data is the recovery data next to the persistent state (empty if none).
-  [[nodiscard]] const RecoveryData& stored_recovery_data() const { return stored_recovery_data_; }
-
-  // read_transaction reads the live state without the write lock.
-  [[nodiscard]] Result<std::unique_ptr<store::ReadTransaction>> read_transaction() const {
-    return begin_live_read();
-  }
   // data_key returns a copy of the live data key (nullopt while the state is only in memory).
   [[nodiscard]] std::optional<SecretBytes> data_key(const Guard& guard) const;
 
+  // update_log returns the lines of the update log of the published snapshot.
+  [[nodiscard]] Result<std::vector<std::string>> update_log() const;
   // activations returns how many times |marble_type| was activated (counted only for Marbles
   // with MaxActivations).
-  [[nodiscard]] Result<std::uint64_t> activations(std::string_view marble_type);
+  [[nodiscard]] Result<std::uint64_t> activations(std::string_view marble_type) const;
   // claim_activation is Activate's only serialised step: under the write lock, if the published
   // snapshot is still |expected| (kAborted otherwise: the state changed meanwhile) and fewer than
   // |max| activations were counted (kPermissionDenied "reached max activations count (<n>) for
@@ -130,30 +136,19 @@ class Core {
   [[nodiscard]] const Clock& clock() const { return *deps_.clock; }
 
  private:
-  Core(CoreDeps deps, CoreConfig config) : deps_(deps), config_(std::move(config)) {}
+  Core(CoreDeps deps, CoreConfig config);
   Status start_fresh(State state);
-  Status start_from_store();
   Status quote_root(Snapshot& s) const;
-  Result<std::unique_ptr<store::Transaction>> begin_live();
-  // begin_live_read reads the live store without the write lock.
-  Result<std::unique_ptr<store::ReadTransaction>> begin_live_read() const;
-  void set_data_key(std::optional<SecretBytes> key);
-  Status republish();
   void publish(Snapshot s);
 
   CoreDeps deps_;
   CoreConfig config_;
+  LiveStore live_;
 
-  std::mutex mu_;  // the write lock (Guard); guards everything below except snapshot_
-  std::optional<SecretBytes> data_key_;  // set when the persistent store is live, else memory
-  RecoveryData stored_recovery_data_;
+  std::mutex mu_;  // the write lock (Guard)
 
-  mutable std::mutex snap_mu_;  // guards snapshot_ and live_key_ (held only to copy pointers)
+  mutable std::mutex snap_mu_;  // guards snapshot_ (held only to copy the pointer)
   SnapshotPtr snapshot_;
-  std::shared_ptr<const SecretBytes> live_key_;  // copy of data_key_ for lock-free readers
 };
-
-// kSealModeKey maps a manifest seal mode to the TEE key it uses (Disabled: none).
-[[nodiscard]] std::optional<seal::KeyKind> seal_key_kind(manifest::SealMode mode);
 
 }  // namespace mr::core

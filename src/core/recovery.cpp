@@ -91,6 +91,7 @@ void RecoverySession::reset() {
   accepted_.clear();
   xor_key_ = SecretBytes();
   uploads_.clear();
+  pool_.clear();
 }
 
 Result<std::size_t> RecoverySession::take_share(const SecretBytes& secret) {
@@ -106,32 +107,46 @@ Result<std::size_t> RecoverySession::take_share(const SecretBytes& secret) {
   return fail(ErrorCode::kInvalidArgument, "uploaded an invalid or already used secret");
 }
 
-Result<RecoverySession::Outcome> RecoverySession::add_without_data(const SecretBytes& secret,
+Result<RecoverySession::Outcome> RecoverySession::add_without_data(SecretBytes secret,
+                                                                   Bytes signature,
                                                                    const KeyTester& opens) {
   if (secret.size() != 16 && secret.size() != kDataKeySize) {
     return fail(ErrorCode::kInvalidArgument, "invalid secret length");
   }
-  if (!accepted_.empty() && accepted_.front().size() != secret.size()) {
-    return fail(ErrorCode::kInvalidArgument, "invalid secret length");
+  if (opens(secret.span())) {
+    SecretBytes key = secret.clone();
+    uploads_.clear();  // only the upload that is the key must be signed
+    uploads_.push_back(Upload{std::move(secret), std::move(signature)});
+    return Outcome{0, std::move(key), std::nullopt};
   }
-  if (opens(secret.span())) return Outcome{0, secret.clone(), std::nullopt};
-  if (accepted_.size() >= kMaxUploadsWithoutRecoveryData) {
-    return fail(ErrorCode::kInvalidArgument, "too many recovery secrets uploaded");
+  // Keep it for XOR combinations with earlier uploads of the same length. A full pool forgets
+  // its oldest upload, so that no failed upload ever blocks a later one.
+  if (pool_.size() >= kMaxUploadsWithoutRecoveryData) pool_.erase(pool_.begin());
+  pool_.push_back(Upload{std::move(secret), std::move(signature)});
+  const Upload& newest = pool_.back();
+  std::vector<std::size_t> peers;
+  for (std::size_t i = 0; i + 1 < pool_.size(); ++i) {
+    if (pool_[i].secret.size() == newest.secret.size()) peers.push_back(i);
   }
-  accepted_.push_back(secret.clone());
-  // Try the XOR of every subset of two or more uploads.
-  const std::size_t n = accepted_.size();
-  for (std::size_t mask = 1; mask < (std::size_t{1} << n); ++mask) {
-    if ((mask & (mask - 1)) == 0) continue;  // single uploads were tested when they arrived
-    SecretBytes candidate;
-    RecoveryData members;
-    for (std::size_t i = 0; i < n; ++i) {
+  // Subsets without the newest upload were tried when their own last member arrived.
+  for (std::size_t mask = 1; mask < (std::size_t{1} << peers.size()); ++mask) {
+    SecretBytes candidate = newest.secret.clone();
+    std::vector<std::size_t> members;
+    for (std::size_t i = 0; i < peers.size(); ++i) {
       if (mask & (std::size_t{1} << i)) {
-        xor_into(candidate, accepted_[i].span());
-        members.push_back(share_hash(accepted_[i].span()));
+        xor_into(candidate, pool_[peers[i]].secret.span());
+        members.push_back(peers[i]);
       }
     }
-    if (opens(candidate.span())) return Outcome{0, std::move(candidate), std::move(members)};
+    if (!opens(candidate.span())) continue;
+    members.push_back(pool_.size() - 1);
+    RecoveryData hashes;
+    uploads_.clear();
+    for (std::size_t m : members) {
+      hashes.push_back(share_hash(pool_[m].secret.span()));
+      uploads_.push_back(Upload{pool_[m].secret.clone(), pool_[m].signature});
+    }
+    return Outcome{0, std::move(candidate), std::move(hashes)};
   }
   return Outcome{1, std::nullopt, std::nullopt};
 }
@@ -163,26 +178,15 @@ Result<RecoverySession::Outcome> RecoverySession::add_xor(const SecretBytes& sec
 
 Result<RecoverySession::Outcome> RecoverySession::add(SecretBytes secret, Bytes signature,
                                                       const KeyTester& opens) {
+  if (hashes_.empty()) return add_without_data(std::move(secret), std::move(signature), opens);
   Result<Outcome> outcome = fail(ErrorCode::kInvalidArgument, "invalid secret length");
-  if (hashes_.empty()) {
-    outcome = add_without_data(secret, opens);
-  } else if (secret.size() == kShamirShareSize) {
+  if (secret.size() == kShamirShareSize) {
     outcome = add_shamir(secret, opens);
   } else if (secret.size() == 16 || secret.size() == kDataKeySize) {
     outcome = add_xor(secret);
   }
   if (!outcome) return outcome;
   uploads_.push_back(Upload{std::move(secret), std::move(signature)});
-  if (outcome->key && hashes_.empty()) {
-    // Without recovery data, uploads that did not form the key are strays: only the ones that
-    // did must be signed by the manifest's recovery keys.
-    std::erase_if(uploads_, [&](const Upload& u) {
-      if (!outcome->new_recovery_data) return &u != &uploads_.back();
-      const std::string h = share_hash(u.secret.span());
-      const auto& members = *outcome->new_recovery_data;
-      return std::find(members.begin(), members.end(), h) == members.end();
-    });
-  }
   return outcome;
 }
 

@@ -62,10 +62,13 @@ class RecoverySession {
 
   explicit RecoverySession(RecoveryData stored) : hashes_(std::move(stored)) {}
 
-  // add processes one plain (decrypted) recovery secret and its signature. Errors
-  // (kInvalidArgument): "invalid secret length", "uploaded an invalid or already used secret",
-  // "too many recovery secrets uploaded"; kPermissionDenied when every expected share was
-  // given and the result still does not open the state.
+  // add processes one plain (decrypted) recovery secret and its signature. An upload that
+  // fails leaves the session as it was, so a wrong upload never blocks a right one. Errors
+  // (kInvalidArgument): "invalid secret length", "uploaded an invalid or already used secret";
+  // kPermissionDenied when every expected share was given and the result still does not open
+  // the state. Without recovery data, uploads that do not open the state are kept (up to
+  // kMaxUploadsWithoutRecoveryData, the oldest forgotten first) and every XOR combination of
+  // same-length uploads with the newest is tried.
   [[nodiscard]] Result<Outcome> add(SecretBytes secret, Bytes signature, const KeyTester& opens);
 
   // validate_signatures checks the cached signatures (RSA PKCS#1 v1.5 over SHA-256 of each plain
@@ -81,19 +84,20 @@ class RecoverySession {
     SecretBytes secret;
     Bytes signature;
   };
-  Result<Outcome> add_without_data(const SecretBytes& secret, const KeyTester& opens);
+  Result<Outcome> add_without_data(SecretBytes secret, Bytes signature, const KeyTester& opens);
   Result<Outcome> add_shamir(const SecretBytes& secret, const KeyTester& opens);
   Result<Outcome> add_xor(const SecretBytes& secret);
   Result<std::size_t> take_share(const SecretBytes& secret);
 
   RecoveryData hashes_;
   std::vector<bool> used_;             // parallel to hashes_
-  std::vector<SecretBytes> accepted_;  // shares accepted in this session
+  std::vector<SecretBytes> accepted_;  // shares accepted in this session (with recovery data)
   SecretBytes xor_key_;
+  std::vector<Upload> pool_;     // uploads without recovery data that did not open the state
   std::vector<Upload> uploads_;  // (secret, signature) pairs for validate_signatures
 };
 
-// Limit on uploads without recovery data: the subset search is exponential.
+// Uploads without recovery data kept for XOR combinations: the subset search is exponential.
 inline constexpr std::size_t kMaxUploadsWithoutRecoveryData = 12;
 
 }  // namespace mr::core

@@ -4,12 +4,9 @@
 
 #include "base/encoding.h"
 #include "base/strings.h"
-#include "core/records.h"
+#include "core/transitions.h"
 #include "core/update_log.h"
 #include "crypto/x509.h"
-#include "manifest/dry_run.h"
-#include "store/keys.h"
-#include "store/records.h"
 
 namespace mr::core {
 namespace {
@@ -152,32 +149,20 @@ Status SecretApi::set(const std::string& user, const manifest::NameMap<UserSecre
     updated.emplace(name, std::move(value));
   }
 
-  // Dry run: every user-defined secret gets a placeholder, the uploads their real values.
-  SecretMap dry = s.secrets;
-  for (auto& [name, secret] : dry) {
-    if (secret.user_defined) secret.cert_der = secret.private_key = secret.public_key = Bytes{0x41};
-  }
-  for (const auto& [name, secret] : updated)
-    dry.insert_or_assign(name, secret);
-  MR_RETURN_IF_ERROR(
-      manifest::dry_run_report(*s.manifest, dry).first_error().map_error([](Error e) {
-        return invalid("running manifest template dry run: " + e.message);
-      }));
-
+  MR_ASSIGN_OR_RETURN(Snapshot next, with_user_secrets(s, updated));
   const auto caller = s.users.find(user);
-  MR_ASSIGN_OR_RETURN(auto txn, guard.begin());
+  std::vector<std::string> lines;
   for (const auto& [name, secret] : updated) {
     if (caller == s.users.end() ||
         !is_granted(caller->second, manifest::kActionWriteSecret, {name})) {
       return failf(ErrorCode::kPermissionDenied, "user {} is not allowed to update secret: {}",
                    user, name);
     }
-    MR_RETURN_IF_ERROR(store::put_string(*txn, store::keys::secret(name), encode_secret(secret)));
-    MR_RETURN_IF_ERROR(
-        append_update_log(*txn, core_.clock().now(), "Secret set",
-                          {{"user", user}, {"secret", name}, {"type", secret.type}}));
+    lines.push_back(
+        format_update_log_line(core_.clock().now(), "Secret set",
+                               {{"user", user}, {"secret", name}, {"type", secret.type}}));
   }
-  return guard.commit(std::move(txn));
+  return guard.commit(std::move(next), lines);
 }
 
 }  // namespace mr::core

@@ -1,12 +1,23 @@
 #pragma once
-// Snapshot: an immutable view of the Coordinator's state, rebuilt from the store after every
-// commit and published atomically. Readers (activation, GET endpoints, TLS handshakes) never
-// touch the store or take the write lock.
+// Snapshot: an immutable view of the Coordinator's state, and its persisted form. This module is
+// the one owner of the state's records (spec 9.4): write_snapshot turns a state into records (or
+// only the records that differ from the previous state), load_snapshot reads them back, and the
+// history records (update log, activation counters) are written and read here too. Only the
+// meta records (how to obtain the data key) are written elsewhere, by LiveStore.
+//
+//   Snapshot next = *core.snapshot();                     // typed, copied
+//   next.pending.reset();
+//   MR_RETURN_IF_ERROR(write_snapshot(txn, &current, next));   // only what changed
+//   MR_ASSIGN_OR_RETURN(Snapshot again, load_snapshot(read_txn)); // == next, records-wise
+//
+// Readers (activation, GET endpoints, TLS handshakes) use the published snapshot and never touch
+// the store or take the write lock.
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "core/ca.h"
@@ -28,24 +39,52 @@ struct Snapshot {
   std::optional<manifest::Manifest> manifest;  // the last manifest set (raw bytes inside)
   Bytes manifest_signature;                    // ECDSA (root key) over SHA-256(raw manifest)
   manifest::NameMap<manifest::PackageProperties> packages;  // with updated SecurityVersions
-  SecretMap secrets;           // shared values, user-defined values, private placeholders
-  SecretMap previous_secrets;  // the previous generation (spec 7.6)
-  std::map<std::string, manifest::ParameterTemplates, std::less<>> templates;  // per Marble type
-  UserMap users;                                                               // from the manifest
+  SecretMap secrets;                     // shared values, user-defined values, private placeholders
+  SecretMap previous_secrets;            // the previous generation (spec 7.6)
   std::optional<PendingUpdate> pending;  // a multi-party update awaiting acknowledgements
+  std::uint64_t update_log_length = 0;   // lines in the update log (records 0 .. length-1)
+
+  // Derived from the manifest (derive()), not stored:
+  std::map<std::string, manifest::ParameterTemplates, std::less<>> templates;  // per Marble type
+  UserMap users;
+  // Not stored: set by the Core.
   Bytes quote;              // the Coordinator's quote over the root certificate; empty = none
   bool simulation = false;  // no TEE: quotes are empty and Marble quotes are not checked
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
-// load_snapshot reads every record of the state from |txn| (fields other than the stored ones
-// — quote, simulation — are left default). kDataLoss for corrupt records.
+// derive compiles |s.manifest|'s templates and builds its users (both empty without a
+// manifest). kInvalidArgument for templates that do not parse or certificates that do not.
+[[nodiscard]] Status derive(Snapshot& s);
+
+// load_snapshot reads every record of the state from |txn| and derives the rest (quote and
+// simulation are left default). kDataLoss for missing or corrupt records.
 [[nodiscard]] Result<Snapshot> load_snapshot(store::ReadTransaction& txn);
 
-// write_ca / write_secrets store the corresponding records into |txn|.
-[[nodiscard]] Status write_ca(store::Transaction& txn, const CaSet& ca);
-[[nodiscard]] Status write_secrets(store::Transaction& txn, std::string_view prefix,
-                                   const SecretMap& secrets);
+// write_snapshot writes the records of |next| that differ from |prev|, erasing those |next| no
+// longer has; with |prev| null it writes every record (into an empty transaction). The update log
+// and counters are not part of it (append_update_log, write_activations).
+[[nodiscard]] Status write_snapshot(store::Transaction& txn, const Snapshot* prev,
+                                    const Snapshot& next);
+
+// append_update_log stores |lines| as update log records |first|, |first|+1, ...
+[[nodiscard]] Status append_update_log(store::Transaction& txn, std::uint64_t first,
+                                       const std::vector<std::string>& lines);
+// read_update_log returns update log lines 0 .. |length|-1. kDataLoss if one is missing.
+[[nodiscard]] Result<std::vector<std::string>> read_update_log(store::ReadTransaction& txn,
+                                                               std::uint64_t length);
+
+// read_activations returns how many activations of |marble_type| were counted (0 if none).
+// kDataLoss if the record is corrupt.
+[[nodiscard]] Result<std::uint64_t> read_activations(store::ReadTransaction& txn,
+                                                     std::string_view marble_type);
+// write_activations stores the count of |marble_type|.
+[[nodiscard]] Status write_activations(store::Transaction& txn, std::string_view marble_type,
+                                       std::uint64_t count);
+
+// copy_history copies the update log and every counter from |from| to |to| (a state rewritten
+// under a new data key keeps its history).
+[[nodiscard]] Status copy_history(store::ReadTransaction& from, store::Transaction& to);
 
 }  // namespace mr::core

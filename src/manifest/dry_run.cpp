@@ -208,17 +208,22 @@ Result<RenderedParameters> ParameterTemplates::render(const Value& data, ErrorSt
   return out;
 }
 
-NameMap<Secret> placeholder_secrets(const Manifest& m) {
-  NameMap<Secret> out;
-  for (const auto& [name, def] : m.secrets) {
-    Secret s = def;
+NameMap<Secret> with_placeholders(NameMap<Secret> values) {
+  for (auto& [name, s] : values) {
+    if (!s.cert_der.empty() || !s.private_key.empty() || !s.public_key.empty()) continue;
     const Bytes dummy = {0x41};
-    if (def.user_defined || is_cert_type(def.type)) s.cert_der = dummy;
+    if (s.user_defined || is_cert_type(s.type)) s.cert_der = dummy;
     s.private_key = dummy;
     s.public_key = dummy;
-    out.emplace(name, std::move(s));
   }
-  return out;
+  return values;
+}
+
+NameMap<Secret> placeholder_secrets(const Manifest& m) {
+  NameMap<Secret> definitions = m.secrets;
+  for (auto& [name, s] : definitions)
+    s.cert_der = s.private_key = s.public_key = Bytes{};
+  return with_placeholders(std::move(definitions));
 }
 
 CheckReport dry_run_report(const Manifest& m, const NameMap<Secret>& secrets) {

@@ -78,6 +78,11 @@ class ParameterTemplates {
 // Private/Public; user-defined: all three).
 [[nodiscard]] NameMap<Secret> placeholder_secrets(const Manifest& m);
 
+// with_placeholders returns |values| with the placeholder values of placeholder_secrets in
+// every secret that has no value yet (a user-defined secret nobody uploaded): what a dry run of
+// the current state renders with.
+[[nodiscard]] NameMap<Secret> with_placeholders(NameMap<Secret> values);
+
 // dry_run_report executes every Marble's templates with |secrets| and dummy reserved values and
 // checks Env values for NUL bytes (spec 5.8 and rule 13). Messages:
 // "in Marble <m>: file <path>: <err>", "in Marble <m>: env variable <e>: <err>",

@@ -29,6 +29,8 @@ class FileSealKeyProvider final : public SealKeyProvider {
   //    bytes. The file is left alone; the operator must fix or remove it.
   //  - kUnavailable: the directory or file cannot be created, opened or read.
   [[nodiscard]] Result<SecretBytes> seal_key(KeyKind kind) override;
+  // source is KeySource::kSimulation.
+  [[nodiscard]] KeySource source() const override { return KeySource::kSimulation; }
 
   // path returns <seal_dir>/seal.key.
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }

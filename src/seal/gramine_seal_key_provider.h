@@ -27,6 +27,8 @@ class GramineSealKeyProvider final : public SealKeyProvider {
   // Errors: kFailedPrecondition if the file does not exist (not running under Gramine with SGX)
   // or does not hold exactly 16 bytes; kUnavailable if it cannot be read.
   [[nodiscard]] Result<SecretBytes> seal_key(KeyKind kind) override;
+  // source is KeySource::kTee.
+  [[nodiscard]] KeySource source() const override { return KeySource::kTee; }
 
  private:
   std::filesystem::path root_;

@@ -20,6 +20,17 @@ enum class KeyKind {
   kUniqueKey,   // bound to the exact enclave measurement (SGX MRENCLAVE)
 };
 
+// KeySource tells where a seal key comes from. It is recorded (authenticated) with the sealed
+// data key, so that a state sealed in a TEE is never opened or recovered by a Coordinator in
+// simulation mode, nor the reverse.
+enum class KeySource {
+  kTee,         // the TEE's sealing key (e.g. Gramine's /dev/attestation/keys)
+  kSimulation,  // a plain file on the host (development only)
+};
+
+// key_source_name returns "TEE" or "simulation".
+[[nodiscard]] std::string_view key_source_name(KeySource source);
+
 // key_kind_name returns "ProductKey" or "UniqueKey" (the manifest's SealMode spelling).
 [[nodiscard]] std::string_view key_kind_name(KeyKind kind);
 
@@ -31,6 +42,8 @@ class SealKeyProvider {
   // key source is missing or misconfigured (the message says what to fix), kUnavailable on I/O
   // errors.
   [[nodiscard]] virtual Result<SecretBytes> seal_key(KeyKind kind) = 0;
+  // source tells whether the keys come from a TEE or from a plain file.
+  [[nodiscard]] virtual KeySource source() const = 0;
 };
 
 }  // namespace mr::seal

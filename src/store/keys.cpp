@@ -54,6 +54,16 @@ std::string update_log(std::uint64_t sequence) {
   return fmt::format("{}{:0{}}", kUpdateLogPrefix, sequence, kUpdateLogDigits);
 }
 
+std::string integrity_bucket(std::size_t bucket) {
+  return fmt::format("{}bucket:{:03x}", kIntegrityPrefix, bucket);
+}
+std::string integrity_node(std::size_t node) {
+  return fmt::format("{}node:{:02x}", kIntegrityPrefix, node);
+}
+bool is_integrity(std::string_view key) {
+  return key.starts_with(kIntegrityPrefix);
+}
+
 bool is_meta(std::string_view key) {
   return key.starts_with(kMetaPrefix);
 }

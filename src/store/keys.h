@@ -50,13 +50,13 @@ inline constexpr std::string_view kMetaPrefix = "meta:";
 inline constexpr std::string_view kMetaSealedDataKey = "meta:sealedDataKey";
 // Recovery data (spec 9.2), stored in clear next to the sealed records.
 inline constexpr std::string_view kMetaRecoveryData = "meta:recoveryData";
-// The seal mode the state was written with ("ProductKey", "UniqueKey").
-inline constexpr std::string_view kMetaSealMode = "meta:sealMode";
 // The store format version (ASCII decimal).
 inline constexpr std::string_view kMetaFormatVersion = "meta:formatVersion";
-// A fixed plaintext sealed under the data key; lets recovery test a candidate key
-// (seal::check_data_key).
-inline constexpr std::string_view kMetaKeyCheck = "meta:keyCheck";
+
+// --- Integrity records (seal/integrity.h; written only by seal/, never by callers) ---
+inline constexpr std::string_view kIntegrityPrefix = "integrity:";
+// The root of the hash tree over every other record, sealed under the data key.
+inline constexpr std::string_view kIntegrityRoot = "integrity:root";
 
 // The sequence number in updateLog keys has this many decimal digits (zero-padded), so that
 // byte-wise key order is numeric order.
@@ -80,6 +80,13 @@ inline constexpr int kUpdateLogDigits = 20;
 // update_log returns "updateLog:" followed by |sequence| as 20 zero-padded decimal digits
 // (every uint64 fits), e.g. update_log(7) == "updateLog:00000000000000000007".
 [[nodiscard]] std::string update_log(std::uint64_t sequence);
+
+// integrity_bucket / integrity_node return "integrity:bucket:<3 hex digits>" and
+// "integrity:node:<2 hex digits>".
+[[nodiscard]] std::string integrity_bucket(std::size_t bucket);
+[[nodiscard]] std::string integrity_node(std::size_t node);
+// is_integrity reports whether |key| is an integrity record ("integrity:" prefix).
+[[nodiscard]] bool is_integrity(std::string_view key);
 
 // is_meta reports whether |key| is an unsealed meta record ("meta:" prefix).
 [[nodiscard]] bool is_meta(std::string_view key);

@@ -216,7 +216,8 @@ int run(int argc, char** argv) {
   store::MemoryStore volatile_store;
   core::CoreDeps deps{&clock, persistent->get(), &volatile_store, tee->seal_keys.get(),
                       tee->issuer.get()};
-  auto core = core::Core::start(deps, core::CoreConfig{config->dns_names, config->dev_mode});
+  auto core = core::Core::start(
+      deps, core::CoreConfig{config->dns_names, config->simulation, config->dev_mode});
   if (!core) return fatal(core.error());
   core::ClientApi client_api(**core);
   core::SecretApi secret_api(**core);

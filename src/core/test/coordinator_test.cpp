@@ -69,7 +69,7 @@ class CoordinatorTest : public ::testing::Test {
     volatile_ = std::make_unique<store::MemoryStore>();
     seal_keys_ = std::make_unique<seal::FileSealKeyProvider>(dir_.path() / "data");
     CoreDeps deps{&clock_, persistent_, volatile_.get(), seal_keys_.get(), &issuer_};
-    auto core = Core::start(deps, CoreConfig{});
+    auto core = Core::start(deps, CoreConfig{.simulation = true});
     ASSERT_TRUE(core) << core.error().message;
     core_ = std::move(*core);
     api_ = std::make_unique<ClientApi>(*core_);
@@ -245,7 +245,9 @@ TEST_F(CoordinatorTest, RecoveryWithAThreshold) {
 
 TEST_F(CoordinatorTest, RecoveryRefusesWrongSignatureAndWrongState) {
   auto secrets = *api_->set_manifest(manifest_with_keys({1}));
-  EXPECT_EQ(upload(secrets, 1).error().message, "server is not in expected state");
+  EXPECT_EQ(upload(secrets, 1).error().message,
+            "server is not in expected state: the Coordinator is not in recovery mode: its sealed "
+            "state is loaded and running (state 3); there is nothing to recover");
   remove_seal_key();
   restart();
   auto plain = *crypto::rsa_oaep_decrypt(recovery_key(1), secrets.at("officer1"));
@@ -274,7 +276,8 @@ TEST_F(CoordinatorTest, UnreadableSealKeyStopsStartup) {
   auto sqlite = store::SqliteStore::open(dir_.path() / "data");
   store::MemoryStore mem;
   seal::FileSealKeyProvider keys(dir_.path() / "data");
-  auto core = Core::start({&clock_, sqlite->get(), &mem, &keys, &issuer_}, CoreConfig{});
+  auto core =
+      Core::start({&clock_, sqlite->get(), &mem, &keys, &issuer_}, CoreConfig{.simulation = true});
   ASSERT_FALSE(core);
   EXPECT_THAT(core.error().message, HasSubstr("reading the seal key"));
 }

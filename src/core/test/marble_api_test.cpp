@@ -95,7 +95,7 @@ class MarbleApiTest : public ::testing::Test {
     }
     seal_keys_ = std::make_unique<seal::FileSealKeyProvider>(dir_.path());
     auto core = Core::start({&clock_, &persistent_, &volatile_, seal_keys_.get(), issuer_.get()},
-                            CoreConfig{});
+                            CoreConfig{.simulation = !pki});
     ASSERT_TRUE(core) << core.error().message;
     core_ = std::move(*core);
     client_ = std::make_unique<ClientApi>(*core_);
@@ -240,14 +240,13 @@ TEST_F(MarbleApiTest, MaxActivationsHoldsUnderConcurrency) {
 TEST_F(MarbleApiTest, DisableSecretBindingDerivesWithoutTheMarbleType) {
   start();
   set_manifest();
-  // Upload the user-defined secret directly into the store for this test.
+  // Set the user-defined secret directly in the state for this test.
   {
     auto guard = *core_->lock({State::kAcceptingMarbles});
-    auto txn = *guard.begin();
-    auto s = core_->snapshot()->secrets.at("token");
+    Snapshot next = guard.snapshot();
+    auto& s = next.secrets.at("token");
     s.private_key = s.public_key = to_bytes("t0ken");
-    ASSERT_TRUE(store::put_string(*txn, "secret:token", encode_secret(s)));
-    ASSERT_TRUE(guard.commit(std::move(txn)));
+    ASSERT_TRUE(guard.commit(std::move(next)));
   }
   auto a = marbles_->activate(request(marble_identity(), "frontend"));
   ASSERT_TRUE(a) << a.error().message;

@@ -1,10 +1,11 @@
-// The Store conformance suite over SealedStore: sealing must not change any Store semantics.
+// The Store conformance suite over SealedStore: sealing and the integrity root must not change
+// any Store semantics.
 
 #include <gtest/gtest.h>
 
 #include "base/testing/temp_dir.h"
 #include "crypto/hash.h"
-#include "seal/sealed_transaction.h"
+#include "seal/sealed_store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/testing/store_conformance.h"
@@ -12,12 +13,17 @@
 namespace mr::seal {
 namespace {
 
+// fresh is an empty sealed state over |inner| under a random data key.
+std::unique_ptr<store::Store> fresh(store::Store& inner) {
+  auto s = SealedStore::replace(inner, crypto::random_secret(32), 0, nullptr);
+  EXPECT_TRUE(s.has_value()) << s.error().message;
+  return s ? std::move(*s) : nullptr;
+}
+
 struct SealedMemoryFactory {
   static constexpr const char* kName = "SealedMemory";
   store::MemoryStore inner;
-  std::unique_ptr<store::Store> make() {
-    return std::make_unique<SealedStore>(inner, crypto::random_secret(32));
-  }
+  std::unique_ptr<store::Store> make() { return fresh(inner); }
 };
 
 struct SealedSqliteFactory {
@@ -29,7 +35,7 @@ struct SealedSqliteFactory {
     EXPECT_TRUE(s.has_value()) << s.error().message;
     if (!s) return nullptr;
     inner = std::move(*s);
-    return std::make_unique<SealedStore>(*inner, crypto::random_secret(32));
+    return fresh(*inner);
   }
 };
 

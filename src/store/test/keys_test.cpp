@@ -29,13 +29,22 @@ TEST(KeysTest, UpdateLogKeysSortNumerically) {
 }
 
 TEST(KeysTest, MetaKeys) {
-  for (auto k : {keys::kMetaSealedDataKey, keys::kMetaRecoveryData, keys::kMetaSealMode,
-                 keys::kMetaFormatVersion, keys::kMetaKeyCheck}) {
+  for (auto k : {keys::kMetaSealedDataKey, keys::kMetaRecoveryData, keys::kMetaFormatVersion}) {
     EXPECT_TRUE(keys::is_meta(k)) << k;
   }
   EXPECT_FALSE(keys::is_meta(keys::kState));
   EXPECT_FALSE(keys::is_meta("metadata"));
   EXPECT_EQ(keys::strip_prefix("secret:db", keys::kSecretPrefix), "db");
+}
+
+TEST(KeysTest, IntegrityKeys) {
+  EXPECT_EQ(keys::integrity_bucket(0), "integrity:bucket:000");
+  EXPECT_EQ(keys::integrity_bucket(4095), "integrity:bucket:fff");
+  EXPECT_EQ(keys::integrity_node(63), "integrity:node:3f");
+  EXPECT_TRUE(keys::is_integrity(keys::kIntegrityRoot));
+  EXPECT_TRUE(keys::is_integrity(keys::integrity_node(1)));
+  EXPECT_FALSE(keys::is_integrity("integrityX"));
+  EXPECT_FALSE(keys::is_meta(keys::kIntegrityRoot));
 }
 
 TEST(RecordsTest, StringsCountersAndNames) {

@@ -540,7 +540,8 @@ TEST(MarbleServerCore, ServesTheCoresMarbleRootAndActivates) {
   store::MemoryStore persistent, volatile_store;
   seal::FileSealKeyProvider seal_keys(dir.path());
   attestation::simulated::NoTeeIssuer issuer;
-  auto core = core::Core::start({&clock, &persistent, &volatile_store, &seal_keys, &issuer}, {});
+  auto core = core::Core::start({&clock, &persistent, &volatile_store, &seal_keys, &issuer},
+                                {.simulation = true});
   ASSERT_TRUE(core) << core.error().message;
   core::MarbleApi marbles(**core, nullptr);
   core::ClientApi client_api(**core);

@@ -64,7 +64,7 @@ class ClientApiTest : public ::testing::Test {
     volatile_ = std::make_unique<store::MemoryStore>();
     auto core = core::Core::start(
         core::CoreDeps{&clock_, &persistent_, volatile_.get(), seal_keys_.get(), &issuer_},
-        core::CoreConfig{});
+        core::CoreConfig{.simulation = true});
     ASSERT_TRUE(core) << core.error().message;
     core_ = std::move(*core);
     api_ = std::make_unique<core::ClientApi>(*core_);
@@ -308,9 +308,13 @@ TEST_F(ClientApiTest, MessagesUseGoHtmlEscaping) {
 TEST_F(ClientApiTest, RecoveryEndpointsOutsideRecovery) {
   expect_error(call("GET", "/api/v2/recover/public-key"), 500, kWrongState);
   const std::string plain16 = base64_encode(Bytes(16, 1));
+  // Same status and envelope as upstream; the message says why there is nothing to recover.
   expect_error(call("POST", "/api/v2/recover",
                     R"({"recoverySecret":")" + plain16 + R"(","recoverySecretSignature":"AA=="})"),
-               500, kWrongState);
+               500,
+               std::string(kWrongState) +
+                   ": the Coordinator is not in recovery mode: it holds no sealed state (state 2, "
+                   "ready to accept a manifest); set a manifest instead");
   const std::string encrypted = base64_encode(Bytes(100, 1));
   expect_fail(call("POST", "/api/v2/recover", R"({"recoverySecret":")" + encrypted + "\"}"),
               std::string("failed to decrypt recovery secret: ") + std::string(kWrongState));

@@ -1,0 +1,445 @@
+#include "seal/sealed_store.h"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+
+#include "crypto/cipher.h"
+#include "seal/integrity.h"
+#include "store/keys.h"
+
+namespace mr::seal {
+namespace keys = store::keys;
+namespace {
+
+constexpr std::size_t kMinSealedSize = 1 + crypto::kGcmNonceSize + crypto::kGcmTagSize;
+constexpr std::size_t kMaxProblemsShown = 10;
+constexpr Digest kZero{};
+
+bool valid_dek_size(std::size_t n) {
+  return n == 16 || n == 24 || n == 32;
+}
+
+Error dek_size_error(std::size_t n) {
+  return Error{ErrorCode::kInvalidArgument,
+               fmt::format("data key has {} bytes, want 16, 24 or 32", n)};
+}
+
+Error reserved_key(std::string_view key) {
+  return Error{ErrorCode::kInvalidArgument,
+               fmt::format("\"{}\" is an integrity record; only the sealed store writes it", key)};
+}
+
+}  // namespace
+
+Error integrity_failure(const std::vector<std::string>& problems) {
+  std::string msg(kIntegrityFailure);
+  for (std::size_t i = 0; i < problems.size() && i < kMaxProblemsShown; ++i) {
+    msg += i == 0 ? ": " : "; ";
+    msg += problems[i];
+  }
+  if (problems.size() > kMaxProblemsShown) {
+    msg += fmt::format("; and {} more", problems.size() - kMaxProblemsShown);
+  }
+  return Error{ErrorCode::kDataLoss, std::move(msg)};
+}
+
+namespace {
+
+std::string added(std::string_view key) {
+  return fmt::format("record \"{}\" was added", key);
+}
+std::string removed(std::string_view key) {
+  return fmt::format("record \"{}\" was removed", key);
+}
+std::string differs(std::string_view key) {
+  return fmt::format(
+      "record \"{}\" differs from the value last committed (changed, replayed or moved)", key);
+}
+
+// Version is the integrity index of one commit.
+struct Version {
+  IntegrityIndex index;
+  std::uint64_t counter = 0;
+};
+using VersionPtr = std::shared_ptr<const Version>;
+
+// check_read compares what a read returned for |key| with the digest committed for it.
+Status check_read(std::string_view key, const std::optional<Bytes>& stored,
+                  const std::optional<Digest>& expected) {
+  if (!stored && !expected) return ok();
+  if (!stored) return fail(integrity_failure({removed(key) + " on disk"}));
+  if (!expected) return fail(integrity_failure({added(key) + " on disk"}));
+  if (record_digest(key, *stored) != *expected) {
+    return fail(integrity_failure({differs(key)}));
+  }
+  return ok();
+}
+
+// open_checked turns a checked stored value into the caller's plaintext.
+Result<std::optional<Bytes>> open_checked(ByteSpan dek, std::string_view key,
+                                          std::optional<Bytes> stored) {
+  if (!stored || keys::is_meta(key)) return stored;
+  MR_ASSIGN_OR_RETURN(Bytes value, open_record(dek, key, *stored));
+  return std::optional<Bytes>(std::move(value));
+}
+
+std::optional<Digest> committed(const IntegrityIndex& index, std::string_view key) {
+  const Digest* d = index.find(key);
+  return d ? std::optional<Digest>(*d) : std::nullopt;
+}
+
+}  // namespace
+
+Result<Bytes> seal_record(ByteSpan dek, std::string_view key, ByteSpan value) {
+  if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
+  MR_ASSIGN_OR_RETURN(Bytes body, crypto::aes_gcm_seal_random_nonce(dek, as_bytes(key), value));
+  Bytes out;
+  out.reserve(1 + body.size());
+  out.push_back(kSealedRecordVersion);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+Result<Bytes> open_record(ByteSpan dek, std::string_view key, ByteSpan sealed) {
+  if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
+  if (sealed.size() < kMinSealedSize || sealed[0] != kSealedRecordVersion) {
+    return failf(ErrorCode::kDataLoss, "record \"{}\" is not a sealed record (version {})", key,
+                 sealed.empty() ? 0 : sealed[0]);
+  }
+  auto plain = crypto::aes_gcm_open_with_nonce(dek, as_bytes(key), sealed.subspan(1));
+  if (!plain) {
+    return failf(ErrorCode::kDataLoss, "record \"{}\" does not open with the data key", key);
+  }
+  return Bytes(plain->span().begin(), plain->span().end());
+}
+
+struct SealedStore::Shared {
+  Shared(store::Store& s, SecretBytes k) : inner(s), dek(std::move(k)) {}
+  store::Store& inner;
+  const SecretBytes dek;
+  // Exclusive while a commit becomes visible in |inner| and in |current| together; shared while
+  // a reader pins its snapshot of |inner| and takes |current|, so the two always match.
+  mutable std::shared_mutex publish_mu;
+  VersionPtr current;  // guarded by publish_mu
+
+  VersionPtr version() const {
+    std::shared_lock lock(publish_mu);
+    return current;
+  }
+};
+
+namespace {
+
+class VerifiedReadTransaction final : public store::ReadTransaction {
+ public:
+  VerifiedReadTransaction(std::shared_ptr<const SealedStore::Shared> shared,
+                          std::unique_ptr<store::ReadTransaction> inner, VersionPtr version)
+      : shared_(std::move(shared)), inner_(std::move(inner)), version_(std::move(version)) {}
+
+  Result<std::optional<Bytes>> get(std::string_view key) override {
+    if (keys::is_integrity(key)) return fail(reserved_key(key));
+    MR_ASSIGN_OR_RETURN(auto stored, inner_->get(key));
+    MR_RETURN_IF_ERROR(check_read(key, stored, committed(version_->index, key)));
+    return open_checked(shared_->dek.span(), key, std::move(stored));
+  }
+
+  // list answers from the committed index, not from the (untrusted) storage.
+  Result<std::vector<std::string>> list(std::string_view prefix) override {
+    return version_->index.keys(prefix);
+  }
+
+ private:
+  std::shared_ptr<const SealedStore::Shared> shared_;
+  std::unique_ptr<store::ReadTransaction> inner_;
+  VersionPtr version_;
+};
+
+class SealedTransaction final : public store::Transaction {
+ public:
+  SealedTransaction(std::shared_ptr<SealedStore::Shared> shared,
+                    std::unique_ptr<store::Transaction> inner, VersionPtr base, bool force_root)
+      : shared_(std::move(shared)),
+        inner_(std::move(inner)),
+        base_(std::move(base)),
+        force_root_(force_root) {}
+
+  Result<std::optional<Bytes>> get(std::string_view key) override {
+    MR_RETURN_IF_ERROR(usable(key));
+    MR_ASSIGN_OR_RETURN(auto stored, inner_->get(key));
+    MR_RETURN_IF_ERROR(check_read(key, stored, expected(key)));
+    return open_checked(shared_->dek.span(), key, std::move(stored));
+  }
+
+  Result<std::vector<std::string>> list(std::string_view prefix) override {
+    if (finished_) return fail(finished_error());
+    std::vector<std::string> keys = base_->index.keys(prefix);
+    std::set<std::string> view(keys.begin(), keys.end());
+    for (auto it = changes_.lower_bound(prefix); it != changes_.end(); ++it) {
+      if (!it->first.starts_with(prefix)) break;
+      if (it->second) {
+        view.insert(it->first);
+      } else {
+        view.erase(it->first);
+      }
+    }
+    return std::vector<std::string>(view.begin(), view.end());
+  }
+
+  Status put(std::string_view key, ByteSpan value) override {
+    MR_RETURN_IF_ERROR(usable(key));
+    Bytes sealed;
+    if (!keys::is_meta(key)) {
+      MR_ASSIGN_OR_RETURN(sealed, seal_record(shared_->dek.span(), key, value));
+      value = sealed;
+    }
+    MR_RETURN_IF_ERROR(inner_->put(key, value));
+    changes_.insert_or_assign(std::string(key), record_digest(key, value));
+    return ok();
+  }
+
+  Status erase(std::string_view key) override {
+    MR_RETURN_IF_ERROR(usable(key));
+    MR_RETURN_IF_ERROR(inner_->erase(key));
+    changes_.insert_or_assign(std::string(key), std::nullopt);
+    return ok();
+  }
+
+  // erase_prefix erases the committed records one by one, so that the integrity records (which
+  // a prefix such as "" also matches) stay under the store's control.
+  Status erase_prefix(std::string_view prefix) override {
+    MR_ASSIGN_OR_RETURN(auto keys, list(prefix));
+    for (const auto& key : keys)
+      MR_RETURN_IF_ERROR(erase(key));
+    return ok();
+  }
+
+  Status commit() override {
+    if (finished_) return fail(finished_error());
+    finished_ = true;
+    if (changes_.empty() && !force_root_) return inner_->commit();
+    IntegrityIndex::Applied next = base_->index.apply(changes_);
+    for (const auto& [key, stored] : next.writes) {
+      MR_RETURN_IF_ERROR(stored ? inner_->put(key, *stored) : inner_->erase(key));
+    }
+    const std::uint64_t counter = base_->counter + 1;
+    MR_ASSIGN_OR_RETURN(Bytes root, seal_record(shared_->dek.span(), keys::kIntegrityRoot,
+                                                next.index.encode_root(counter)));
+    MR_RETURN_IF_ERROR(inner_->put(keys::kIntegrityRoot, root));
+    auto version = std::make_shared<const Version>(Version{std::move(next.index), counter});
+    std::unique_lock lock(shared_->publish_mu);
+    MR_RETURN_IF_ERROR(inner_->commit());
+    shared_->current = std::move(version);
+    return ok();
+  }
+
+ private:
+  static Error finished_error() {
+    return Error{ErrorCode::kFailedPrecondition, "transaction already committed"};
+  }
+  Status usable(std::string_view key) const {
+    if (finished_) return fail(finished_error());
+    if (keys::is_integrity(key)) return fail(reserved_key(key));
+    return ok();
+  }
+  std::optional<Digest> expected(std::string_view key) const {
+    auto it = changes_.find(key);
+    if (it != changes_.end()) return it->second;
+    return committed(base_->index, key);
+  }
+
+  std::shared_ptr<SealedStore::Shared> shared_;
+  std::unique_ptr<store::Transaction> inner_;
+  VersionPtr base_;
+  bool force_root_;
+  IntegrityIndex::Changes changes_;
+  bool finished_ = false;
+};
+
+// Problems collects what a verification found.
+using Problems = std::vector<std::string>;
+
+// verify_integrity_records checks the nodes and buckets against |root| and returns the index of
+// every bucket that verified; |verified| marks those buckets. Problems are appended.
+Result<IntegrityIndex> verify_integrity_records(store::ReadTransaction& raw,
+                                                const IntegrityIndex::Root& root,
+                                                std::set<std::string>& expected_keys,
+                                                std::vector<bool>& verified, Problems& problems) {
+  IntegrityIndex::Builder builder;
+  // check reads |key| and compares its digest with |want| (zeros: the record must not exist).
+  auto check = [&](const std::string& key, const Digest& want) -> Result<std::optional<Bytes>> {
+    if (want == kZero) return std::optional<Bytes>();
+    expected_keys.insert(key);
+    MR_ASSIGN_OR_RETURN(auto stored, raw.get(key));
+    if (!stored) {
+      problems.push_back(fmt::format("integrity record \"{}\" was removed", key));
+    } else if (stored_digest(*stored) != want) {
+      problems.push_back(fmt::format("integrity record \"{}\" was changed", key));
+      stored.reset();
+    }
+    return stored;
+  };
+  for (std::size_t n = 0; n < IntegrityIndex::kNodes; ++n) {
+    MR_ASSIGN_OR_RETURN(auto node, check(keys::integrity_node(n), root.nodes[n]));
+    if (root.nodes[n] == kZero) {
+      for (std::size_t j = 0; j < IntegrityIndex::kBucketsPerNode; ++j)
+        verified[n * IntegrityIndex::kBucketsPerNode + j] = true;
+      continue;
+    }
+    if (!node) continue;
+    auto digests = IntegrityIndex::Builder::decode_node(*node);
+    if (!digests) {
+      problems.push_back(
+          fmt::format("integrity record \"{}\" is malformed", keys::integrity_node(n)));
+      continue;
+    }
+    for (std::size_t j = 0; j < IntegrityIndex::kBucketsPerNode; ++j) {
+      const std::size_t b = n * IntegrityIndex::kBucketsPerNode + j;
+      const std::string key = keys::integrity_bucket(b);
+      MR_ASSIGN_OR_RETURN(auto bucket, check(key, (*digests)[j]));
+      if ((*digests)[j] == kZero) {
+        verified[b] = true;
+        continue;
+      }
+      if (!bucket) continue;
+      auto entries = IntegrityIndex::Builder::decode_bucket(b, *bucket);
+      if (!entries) {
+        problems.push_back(fmt::format("integrity record \"{}\" is malformed", key));
+        continue;
+      }
+      builder.add_bucket(b, std::move(*entries));
+      verified[b] = true;
+    }
+  }
+  return std::move(builder).build();
+}
+
+// verify_state checks every record read through |raw| against the integrity root sealed under
+// |dek| and returns the verified version.
+Result<Version> verify_state(store::ReadTransaction& raw, ByteSpan dek) {
+  MR_ASSIGN_OR_RETURN(auto sealed_root, raw.get(keys::kIntegrityRoot));
+  if (!sealed_root) {
+    return fail(integrity_failure({"the integrity root \"integrity:root\" is missing"}));
+  }
+  auto plain_root = open_record(dek, keys::kIntegrityRoot, *sealed_root);
+  if (!plain_root) {
+    return fail(integrity_failure(
+        {"the integrity root \"integrity:root\" does not open with the data key (it was "
+         "replaced)"}));
+  }
+  auto root = IntegrityIndex::decode_root(*plain_root);
+  if (!root) return fail(integrity_failure({"the integrity root \"integrity:root\" is malformed"}));
+
+  Problems problems;
+  std::set<std::string> expected_integrity{std::string(keys::kIntegrityRoot)};
+  std::vector<bool> verified(IntegrityIndex::kBuckets, false);
+  MR_ASSIGN_OR_RETURN(IntegrityIndex index,
+                      verify_integrity_records(raw, *root, expected_integrity, verified, problems));
+
+  MR_ASSIGN_OR_RETURN(auto stored_keys, raw.list(""));
+  std::set<std::string> seen;
+  std::size_t unverifiable = 0;
+  for (const auto& key : stored_keys) {
+    if (keys::is_integrity(key)) {
+      if (!expected_integrity.contains(key)) problems.push_back(added(key));
+      continue;
+    }
+    if (!verified[IntegrityIndex::bucket_of(key)]) {
+      ++unverifiable;
+      continue;
+    }
+    const Digest* want = index.find(key);
+    if (!want) {
+      problems.push_back(added(key));
+      continue;
+    }
+    seen.insert(key);
+    MR_ASSIGN_OR_RETURN(auto stored, raw.get(key));
+    if (!stored || record_digest(key, *stored) != *want) problems.push_back(differs(key));
+  }
+  for (const auto& key : index.keys("")) {
+    if (!seen.contains(key)) problems.push_back(removed(key));
+  }
+  if (unverifiable > 0) {
+    problems.push_back(
+        fmt::format("{} record(s) cannot be checked because their integrity records were changed",
+                    unverifiable));
+  }
+  if (problems.empty() && root->records != index.size()) {
+    problems.push_back(fmt::format("the integrity root counts {} records, the index holds {}",
+                                   root->records, index.size()));
+  }
+  if (!problems.empty()) return fail(integrity_failure(problems));
+  return Version{std::move(index), root->counter};
+}
+
+}  // namespace
+
+SealedStore::SealedStore(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+SealedStore::~SealedStore() = default;
+
+Result<std::unique_ptr<SealedStore>> SealedStore::open(store::Store& inner, SecretBytes dek) {
+  if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
+  MR_ASSIGN_OR_RETURN(auto raw, inner.begin_read());
+  MR_ASSIGN_OR_RETURN(Version version, verify_state(*raw, dek.span()));
+  auto shared = std::make_shared<Shared>(inner, std::move(dek));
+  shared->current = std::make_shared<const Version>(std::move(version));
+  return std::unique_ptr<SealedStore>(new SealedStore(std::move(shared)));
+}
+
+Result<std::unique_ptr<SealedStore>> SealedStore::replace(
+    store::Store& inner, SecretBytes dek, std::uint64_t previous_counter,
+    const std::function<Status(store::Transaction&)>& write) {
+  if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
+  auto shared = std::make_shared<Shared>(inner, std::move(dek));
+  auto base = std::make_shared<const Version>(Version{IntegrityIndex(), previous_counter});
+  shared->current = base;
+  MR_ASSIGN_OR_RETURN(auto raw, inner.begin());
+  MR_RETURN_IF_ERROR(raw->erase_prefix(""));
+  SealedTransaction txn(shared, std::move(raw), base, /*force_root=*/true);
+  if (write) MR_RETURN_IF_ERROR(write(txn));
+  MR_RETURN_IF_ERROR(txn.commit());
+  return std::unique_ptr<SealedStore>(new SealedStore(std::move(shared)));
+}
+
+Result<std::unique_ptr<store::Transaction>> SealedStore::begin() {
+  MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin());
+  // Writers are serialised by the inner store, so the current version is the base.
+  return std::unique_ptr<store::Transaction>(std::make_unique<SealedTransaction>(
+      shared_, std::move(inner), shared_->version(), /*force_root=*/false));
+}
+
+Result<std::unique_ptr<store::ReadTransaction>> SealedStore::begin_read() {
+  std::shared_lock lock(shared_->publish_mu);
+  MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin_read());
+  return std::unique_ptr<store::ReadTransaction>(
+      std::make_unique<VerifiedReadTransaction>(shared_, std::move(inner), shared_->current));
+}
+
+std::uint64_t SealedStore::counter() const {
+  return shared_->version()->counter;
+}
+
+std::size_t SealedStore::records() const {
+  return shared_->version()->index.size();
+}
+
+SecretBytes SealedStore::data_key() const {
+  return shared_->dek.clone();
+}
+
+Status check_data_key(store::ReadTransaction& raw, ByteSpan dek) {
+  if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
+  MR_ASSIGN_OR_RETURN(std::optional<Bytes> sealed, raw.get(keys::kIntegrityRoot));
+  if (!sealed) {
+    return fail(ErrorCode::kNotFound, "the store holds no integrity root to test the data key on");
+  }
+  auto plain = open_record(dek, keys::kIntegrityRoot, *sealed);
+  if (!plain && plain.error().code != ErrorCode::kDataLoss) return fail(std::move(plain).error());
+  if (!plain) return fail(ErrorCode::kDataLoss, "the data key does not open the sealed state");
+  return ok();
+}
+
+}  // namespace mr::seal
