@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <fcntl.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,15 +88,62 @@ Result<std::string> query_text(sqlite3* db, std::string_view sql) {
   return sqlite::column_text(stmt.get(), 0);
 }
 
-// create_schema creates the kv table if needed and checks the schema version.
+// The one table, exactly as SQLite records it in sqlite_schema.
+constexpr const char* kCreateTable =
+    "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT "
+    "ROWID";
+constexpr std::string_view kTableSql =
+    "CREATE TABLE kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID";
+
+// check_schema refuses a database whose schema is anything but the kv table: the file belongs to
+// the host, and a trigger, view or index it adds would otherwise run inside the Coordinator.
+Status check_schema(sqlite3* db) {
+  MR_ASSIGN_OR_RETURN(
+      StmtPtr stmt, sqlite::prepare(db, "SELECT type, name, sql FROM sqlite_schema ORDER BY name"));
+  std::vector<std::string> unexpected;
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    const std::string type = sqlite::column_text(stmt.get(), 0);
+    const std::string name = sqlite::column_text(stmt.get(), 1);
+    const std::string sql = sqlite::column_text(stmt.get(), 2);
+    if (type == "table" && name == "kv" && sql == kTableSql) continue;
+    unexpected.push_back(fmt::format("{} \"{}\"", type, name));
+  }
+  if (rc != SQLITE_DONE) return fail(sqlite::error(db, rc, "reading the schema"));
+  if (unexpected.empty()) return ok();
+  return failf(ErrorCode::kDataLoss,
+               "the database schema was changed outside the Coordinator (unexpected {}); it "
+               "holds exactly one table, kv",
+               fmt::join(unexpected, ", "));
+}
+
+// harden applies SQLite's settings for a database file that is untrusted input: no triggers, no
+// views, no functions with side effects from the schema, no writes to the schema, no extensions.
+Status harden(sqlite3* db) {
+  const std::pair<int, const char*> settings[] = {
+      {SQLITE_DBCONFIG_DEFENSIVE, "SQLITE_DBCONFIG_DEFENSIVE"},
+      {SQLITE_DBCONFIG_TRUSTED_SCHEMA, "SQLITE_DBCONFIG_TRUSTED_SCHEMA"},
+      {SQLITE_DBCONFIG_ENABLE_TRIGGER, "SQLITE_DBCONFIG_ENABLE_TRIGGER"},
+      {SQLITE_DBCONFIG_ENABLE_VIEW, "SQLITE_DBCONFIG_ENABLE_VIEW"},
+      {SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, "SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION"},
+  };
+  for (const auto& [op, name] : settings) {
+    const int on = op == SQLITE_DBCONFIG_DEFENSIVE ? 1 : 0;
+    int now = -1;
+    const int rc = sqlite3_db_config(db, op, on, &now);
+    if (rc != SQLITE_OK || now != on)
+      return fail(sqlite::error(db, rc, fmt::format("setting {}", name)));
+  }
+  return sqlite::exec(db, "PRAGMA trusted_schema=OFF", "setting trusted_schema=OFF");
+}
+
+// create_schema creates the kv table if needed, checks that nothing else is in the schema, and
+// checks the schema version.
 Status create_schema(sqlite3* db) {
   MR_RETURN_IF_ERROR(sqlite::exec(db, "BEGIN IMMEDIATE", "locking new database"));
   TxnGuard guard(db);
-  MR_RETURN_IF_ERROR(sqlite::exec(
-      db,
-      "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) "
-      "WITHOUT ROWID",
-      "creating table kv"));
+  MR_RETURN_IF_ERROR(sqlite::exec(db, kCreateTable, "creating table kv"));
+  MR_RETURN_IF_ERROR(check_schema(db));
   MR_ASSIGN_OR_RETURN(std::string version, query_text(db, "PRAGMA user_version"));
   if (version == "0") {
     MR_RETURN_IF_ERROR(
@@ -124,6 +172,7 @@ Result<std::unique_ptr<Connection>> open_connection(const std::filesystem::path&
   sqlite3* db = raw;
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+  MR_RETURN_IF_ERROR(harden(db));
 
   if (role == Role::kWriter) {
     MR_ASSIGN_OR_RETURN(std::string mode, query_text(db, "PRAGMA journal_mode=WAL"));

@@ -40,10 +40,13 @@ class SqliteStore final : public Store {
 
   // open opens <dir>/state.db, creating |dir| (mode 0700, parents with default modes) and the
   // file (mode 0600) if they are missing, and the kv table if it is absent. It sets WAL mode and
-  // synchronous=FULL. Errors: kUnavailable if the directory or file cannot be created or opened
-  // (or is locked by another process beyond the busy timeout), kDataLoss if the file is not a
-  // database or is corrupt, kFailedPrecondition if it was written by a newer schema version.
-  // Messages name the path and carry SQLite's message.
+  // synchronous=FULL, and treats the file as untrusted input: every connection runs with
+  // SQLITE_DBCONFIG_DEFENSIVE, trusted_schema=OFF, triggers, views and extensions disabled, and
+  // the schema must be exactly the kv table. Errors: kUnavailable if the directory or file cannot
+  // be created or opened (or is locked by another process beyond the busy timeout), kDataLoss if
+  // the file is not a database, is corrupt, or its schema holds anything else (named in the
+  // message), kFailedPrecondition if it was written by a newer schema version. Messages name the
+  // path and carry SQLite's message.
   [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& dir,
                                                                  SqliteOptions options = {});
   ~SqliteStore() override;

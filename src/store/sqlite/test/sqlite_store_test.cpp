@@ -142,6 +142,59 @@ TEST(SqliteStoreTest, NewerSchemaIsRefused) {
   EXPECT_NE(store.error().message.find("schema version 99"), std::string::npos);
 }
 
+// The database file belongs to the host: whatever it adds to the schema is refused at open, and
+// triggers or views it adds later never run inside the Coordinator.
+TEST(SqliteStoreTest, PlantedSchemaObjectsAreRefused) {
+  struct Case {
+    const char* sql;
+    const char* named;
+  };
+  const Case cases[] = {
+      {"CREATE TRIGGER evil AFTER INSERT ON kv BEGIN DELETE FROM kv; END", "trigger \"evil\""},
+      {"CREATE VIEW spy AS SELECT * FROM kv", "view \"spy\""},
+      {"CREATE INDEX byvalue ON kv(value)", "index \"byvalue\""},
+      {"CREATE TABLE extra(x)", "table \"extra\""},
+  };
+  for (const Case& c : cases) {
+    TempDir tmp;
+    { ASSERT_NE(open_store(tmp / "seal"), nullptr); }
+    raw_exec(tmp / "seal" / "state.db", c.sql);
+    auto store = SqliteStore::open(tmp / "seal");
+    ASSERT_FALSE(store.has_value()) << c.sql;
+    EXPECT_EQ(store.error().code, ErrorCode::kDataLoss);
+    EXPECT_NE(store.error().message.find(c.named), std::string::npos) << store.error().message;
+  }
+}
+
+TEST(SqliteStoreTest, ATableOfAnotherShapeIsRefused) {
+  TempDir tmp;
+  fs::create_directory(tmp / "seal");
+  raw_exec(tmp / "seal" / "state.db", "CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB)");
+  auto store = SqliteStore::open(tmp / "seal");
+  ASSERT_FALSE(store.has_value());
+  EXPECT_NE(store.error().message.find("table \"kv\""), std::string::npos) << store.error().message;
+}
+
+TEST(SqliteStoreTest, TriggersAddedWhileOpenNeverRun) {
+  TempDir tmp;
+  auto store = open_store(tmp / "seal");
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(put_commit(*store, "a", "1").has_value());
+  // The host adds a trigger behind the open store's back.
+  raw_exec(tmp / "seal" / "state.db",
+           "CREATE TRIGGER evil AFTER INSERT ON kv BEGIN DELETE FROM kv WHERE key = 'a'; END");
+  auto txn = store->begin();
+  ASSERT_TRUE(txn.has_value());
+  // Either the write fails (the schema changed under a connection that refuses triggers) or it
+  // succeeds without the trigger running; it never deletes "a".
+  if ((*txn)->put("b", as_bytes("2")) && (*txn)->commit()) {
+    EXPECT_EQ(read(*store, "a"), "1");
+  }
+  txn->reset();
+  EXPECT_EQ(read(*store, "a"), "1");
+  EXPECT_EQ(*store->pragma_for_test("trusted_schema"), "0");
+}
+
 TEST(SqliteStoreTest, UncreatableDirectoryIsUnavailable) {
   TempDir tmp;
   { std::ofstream f(tmp / "file"); }
