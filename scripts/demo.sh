@@ -41,9 +41,10 @@ if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja >/dev/null
   fi
   cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" \
-    --target marblerun-coordinator marblerun-premain demo-server demo-client demo-simulated-pki >/dev/null
+    --target marblerun-coordinator-sim marblerun-premain demo-server demo-client demo-simulated-pki >/dev/null
 fi
-for b in marblerun-coordinator marblerun-premain demo-server demo-client demo-simulated-pki; do
+# The development build of the Coordinator: the production build has no simulation mode.
+for b in marblerun-coordinator-sim marblerun-premain demo-server demo-client demo-simulated-pki; do
   [ -x "$BIN/$b" ] || fail "$BIN/$b is missing (build it, or unset DEMO_SKIP_BUILD)"
 done
 command -v curl >/dev/null || fail "curl is needed"
@@ -89,7 +90,7 @@ fi
 env "${COORDINATOR_ENV[@]}" EDG_COORDINATOR_SEAL_DIR="$WORK/state" \
   EDG_COORDINATOR_CLIENT_ADDR=127.0.0.1:0 EDG_COORDINATOR_MESH_ADDR=127.0.0.1:0 \
   EDG_COORDINATOR_PROMETHEUS_ADDR=127.0.0.1:0 \
-  "$BIN/marblerun-coordinator" >"$WORK/coordinator.log" 2>&1 &
+  "$BIN/marblerun-coordinator-sim" >"$WORK/coordinator.log" 2>&1 &
 PIDS+=($!)
 COORDINATOR_PID=$!
 port_of() { grep -o "\"msg\":\"$1\".*\"port\":[0-9]*" "$WORK/coordinator.log" | head -n1 | grep -o '[0-9]*$'; }

@@ -422,7 +422,7 @@ TEST(MarbleApiProcess, ServerCertificateFollowsRecovery) {
 TEST(MarbleApiProcess, AnUnreadableSimulatedDcapPkiIsFatal) {
   mr::testing::TempDir dir;
   auto [rc, out] =
-      run_command({std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator"},
+      run_command({std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator-sim"},
                   {{"OE_SIMULATION", "0"},
                    {"EDG_COORDINATOR_SEAL_DIR", (dir.path() / "d").string()},
                    {"EDG_COORDINATOR_SIMULATED_DCAP_PKI", (dir.path() / "none.json").string()}});
@@ -430,7 +430,7 @@ TEST(MarbleApiProcess, AnUnreadableSimulatedDcapPkiIsFatal) {
   EXPECT_THAT(out, HasSubstr("EDG_COORDINATOR_SIMULATED_DCAP_PKI: cannot read"));
   write_file(dir.path() / "bad.json", as_bytes("{}"));
   auto [rc2, out2] =
-      run_command({std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator"},
+      run_command({std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator-sim"},
                   {{"OE_SIMULATION", "0"},
                    {"EDG_COORDINATOR_SEAL_DIR", (dir.path() / "d").string()},
                    {"EDG_COORDINATOR_SIMULATED_DCAP_PKI", (dir.path() / "bad.json").string()}});

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# cmake --install into a temporary prefix puts the three programs, libmarble with its headers, the
-# systemd unit and the example environment file in place, and a program built only against the
-# installed files links and runs.
+# cmake --install into a temporary prefix puts the three programs (the production Coordinator,
+# without simulation mode), libmarble with its headers, the systemd unit and the example
+# environment file in place, and a program built only against the installed files links and runs.
 set -euo pipefail
 BUILD_DIR=$1
 SOURCE_DIR=$2
@@ -15,6 +15,13 @@ for f in bin/marblerun bin/marblerun-coordinator bin/marblerun-premain lib/libma
 done
 grep -q "ExecStart=$PREFIX/bin/marblerun-coordinator" "$PREFIX/lib/systemd/system/marblerun-coordinator.service" ||
   { echo "the unit does not start the installed binary"; exit 1; }
+# Only the production Coordinator is installed, and it has no simulation mode.
+[ ! -e "$PREFIX/bin/marblerun-coordinator-sim" ] || { echo "the development build was installed"; exit 1; }
+if OE_SIMULATION=1 "$PREFIX/bin/marblerun-coordinator" >"$PREFIX/sim.out" 2>&1; then
+  echo "the installed Coordinator accepted OE_SIMULATION=1"; exit 1
+fi
+grep -q "OE_SIMULATION (--simulation) is refused" "$PREFIX/sim.out" ||
+  { echo "the installed Coordinator did not explain the refusal:"; cat "$PREFIX/sim.out"; exit 1; }
 "$PREFIX/bin/marblerun" manifest check "$SOURCE_DIR/samples/minimal.json"
 g++ -std=c++20 -I"$PREFIX/include/marblerun" "$SOURCE_DIR/tests/install/consumer.cpp" -o "$PREFIX/consumer" \
   -L"$PREFIX/lib" -lmarble -lfmt -Wl,-rpath,"$PREFIX/lib"

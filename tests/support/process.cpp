@@ -76,7 +76,7 @@ std::unique_ptr<CoordinatorProcess> CoordinatorProcess::start(const CoordinatorO
                                             {"EDG_COORDINATOR_MESH_ADDR", "127.0.0.1:0"}};
   for (const auto& [k, v] : options.env)
     env[k] = v;
-  std::vector<std::string> argv = {std::string(MR_BINARY_DIR) + "/bin/marblerun-coordinator"};
+  std::vector<std::string> argv = {std::string(MR_BINARY_DIR) + "/bin/" + options.program};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   p->pid_ = spawn(argv, env, fd);
   close(fd);

@@ -1,5 +1,5 @@
 #pragma once
-// Test support: the real marblerun-coordinator as a child process, and curl as the client.
+// Test support: the real Coordinator program as a child process, and curl as the client.
 //
 //   auto coord = CoordinatorProcess::start({.seal_dir = dir / "data"});
 //   HttpResult r = curl_https(coord->client_url() + "/api/v2/status");
@@ -19,11 +19,14 @@ struct CoordinatorOptions {
   std::filesystem::path seal_dir;
   std::map<std::string, std::string> env;  // extra environment (OE_SIMULATION=1 is the default)
   std::vector<std::string> args;
+  // The program under build/bin: the development build (simulation mode available) by default,
+  // "marblerun-coordinator" for the production build.
+  std::string program = "marblerun-coordinator-sim";
 };
 
 class CoordinatorProcess {
  public:
-  // start launches build/bin/marblerun-coordinator on 127.0.0.1 with ephemeral ports and waits
+  // start launches build/bin/<options.program> on 127.0.0.1 with ephemeral ports and waits
   // (up to 20 s) until its client API listens. Throws std::runtime_error with the log on failure.
   static std::unique_ptr<CoordinatorProcess> start(const CoordinatorOptions& options);
   ~CoordinatorProcess();

@@ -14,6 +14,7 @@ struct Setting {
   const char* env;   // upstream variable
   const char* flag;  // equivalent flag
   const char* help;
+  bool development = false;  // only the development build has it
 };
 
 constexpr Setting kSettings[] = {
@@ -24,13 +25,18 @@ constexpr Setting kSettings[] = {
      "comma-separated SANs of a new CA (default localhost)"},
     {"EDG_COORDINATOR_SEAL_DIR", "--seal-dir",
      "state directory (default <cwd>/marblerun-coordinator-data)"},
-    {"EDG_COORDINATOR_DEV_MODE", "--dev-mode", "1: a failing quote at startup is not fatal"},
+    {"EDG_COORDINATOR_DEV_MODE", "--dev-mode",
+     "development only: 1: a failing quote at startup is not fatal", true},
     {"EDG_DEBUG_LOGGING", "--debug", "1: debug log level"},
     {"EDG_LOG_FORMAT", "--log-format", "json (default) or text"},
     {"EDG_STARTUP_MANIFEST", "--startup-manifest", "manifest file applied at startup"},
-    {"OE_SIMULATION", "--simulation", "1: simulation mode (no TEE, no attestation)"},
+    {"OE_SIMULATION", "--simulation",
+     "development only: 1: simulation mode (no TEE, no attestation)", true},
     {"EDG_COORDINATOR_SIMULATED_DCAP_PKI", "--simulated-dcap-pki",
-     "development/tests only: SimulatedDcapPki JSON file; quote and verify with that test PKI"},
+     "development/tests only: SimulatedDcapPki JSON file; quote and verify with that test PKI",
+     true},
+    {"EDG_COORDINATOR_ATTESTATION_DIR", "--attestation-dir",
+     "development/tests only: Gramine's attestation directory (default /dev/attestation)", true},
     {"EDG_COORDINATOR_PCCS_URL", "--pccs-url",
      "PCCS or Intel PCS for Marble quote collateral (default "
      "https://api.trustedservices.intel.com)"},
@@ -56,21 +62,31 @@ Result<bool> parse_bool01(std::string_view name, std::string_view v) {
   return failf(ErrorCode::kInvalidArgument, "{}: expected 0 or 1, got \"{}\"", name, v);
 }
 
+// kProductionRefusal explains why a development setting is refused by the production build.
+constexpr std::string_view kProductionRefusal =
+    "this production build of the Coordinator has no simulation mode, dev mode or simulated "
+    "attestation, so that no setting can turn attestation off; for development use "
+    "marblerun-coordinator-sim (built by scripts/run.sh and scripts/test.sh, never installed)";
+
 }  // namespace
 
-std::string usage() {
-  std::string out =
-      "Usage: marblerun-coordinator [flags]\n\n"
-      "Each flag has an environment variable; the flag wins.\n\n";
-  for (const Setting& s : kSettings)
+std::string usage(Build build) {
+  std::string out = fmt::format(
+      "Usage: {} [flags]\n\n"
+      "Each flag has an environment variable; the flag wins.\n\n",
+      build == Build::kProduction ? "marblerun-coordinator" : "marblerun-coordinator-sim");
+  for (const Setting& s : kSettings) {
+    if (s.development && build == Build::kProduction) continue;
     out += fmt::format("  {:<22} {:<34} {}\n", s.flag, s.env, s.help);
+  }
+  out += "  --version              print the version\n";
   out += "  --help                 show this text\n";
   return out;
 }
 
 Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>& env,
-                                       const std::vector<std::string>& args,
-                                       const std::string& cwd) {
+                                       const std::vector<std::string>& args, const std::string& cwd,
+                                       Build build) {
   std::vector<std::string> problems;
   std::map<std::string, std::string, std::less<>> values;  // env name → value
 
@@ -111,6 +127,17 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
       }
     }
     values[s->env] = value;
+  }
+
+  if (build == Build::kProduction) {
+    for (const Setting& s : kSettings) {
+      auto it = values.find(s.env);
+      if (!s.development || it == values.end() || it->second.empty() || it->second == "0") {
+        continue;
+      }
+      problems.push_back(fmt::format("{} ({}) is refused: {}", s.env, s.flag, kProductionRefusal));
+      values.erase(it);
+    }
   }
 
   CoordinatorConfig c;
@@ -177,6 +204,10 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
     c.startup_manifest = it->second;
   if (auto it = values.find("EDG_COORDINATOR_SIMULATED_DCAP_PKI"); it != values.end())
     c.simulated_dcap_pki = it->second;
+  if (auto it = values.find("EDG_COORDINATOR_ATTESTATION_DIR");
+      it != values.end() && !it->second.empty()) {
+    c.attestation_dir = it->second;
+  }
   if (c.simulation && !c.simulated_dcap_pki.empty()) {
     problems.emplace_back(
         "OE_SIMULATION=1 and EDG_COORDINATOR_SIMULATED_DCAP_PKI exclude each other (simulation "

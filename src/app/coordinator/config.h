@@ -22,6 +22,15 @@ using ::mr::parse_listen_address;
 // collateral for Marble quotes unless a PCCS is configured.
 inline constexpr std::string_view kDefaultPccsUrl = "https://api.trustedservices.intel.com";
 
+// Build says which Coordinator program parses the configuration. The production build
+// (marblerun-coordinator, the one `cmake --install` installs) has no simulation mode, no dev mode
+// and no simulated attestation: asking for them is a configuration error. The development build
+// (marblerun-coordinator-sim, for tests and scripts/run.sh, never installed) has them.
+enum class Build { kProduction, kDevelopment };
+
+// kDefaultAttestationDir is where Gramine-SGX serves quotes and seal keys.
+inline constexpr std::string_view kDefaultAttestationDir = "/dev/attestation";
+
 struct CoordinatorConfig {
   ListenAddress client_addr{"", 4433};
   ListenAddress mesh_addr{"", 2001};
@@ -37,20 +46,24 @@ struct CoordinatorConfig {
   // is fetched in a real TEE: a PCCS or Intel PCS (http:// or https://).
   std::string pccs_url = std::string(kDefaultPccsUrl);
   bool dev_mode = false;
+  // attestation_dir is Gramine's attestation directory; its "quote" file tells that this process
+  // runs in a TEE. Only the development build lets tests point it at a stand-in.
+  std::string attestation_dir = std::string(kDefaultAttestationDir);
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kJson;
   std::string startup_manifest;  // path; applied before the servers start
 };
 
 // parse_config builds the config from |env| (name → value) and |args| (argv without the program
-// name). Unknown EDG_COORDINATOR_* variables, unknown flags and malformed values are errors;
-// all problems are reported at once, one per line (kInvalidArgument). |cwd| is the default
-// base of the seal directory (EDG_CWD overrides it).
+// name) for |build|. Unknown EDG_COORDINATOR_* variables, unknown flags, malformed values and, in
+// the production build, any development-only setting that is switched on are errors; all
+// problems are reported at once, one per line (kInvalidArgument). |cwd| is the default base of
+// the seal directory (EDG_CWD overrides it).
 [[nodiscard]] Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>& env,
                                                      const std::vector<std::string>& args,
-                                                     const std::string& cwd);
+                                                     const std::string& cwd, Build build);
 
-// usage returns the --help text.
-[[nodiscard]] std::string usage();
+// usage returns the --help text of |build| (development settings only in the development build).
+[[nodiscard]] std::string usage(Build build);
 
 }  // namespace mr::app

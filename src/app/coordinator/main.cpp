@@ -1,8 +1,13 @@
 // marblerun-coordinator: the composition root. Parses the configuration once, picks the TEE
-// adapters (or simulation mode / the simulated DCAP PKI, only when asked for), wires store,
-// sealing, core and the two servers (client REST API, Marble gRPC API), and runs until
-// SIGINT/SIGTERM.
+// adapters, wires store, sealing, core and the two servers (client REST API, Marble gRPC API),
+// and runs until SIGINT/SIGTERM.
+//
+// Built twice: with MR_DEVELOPMENT_BUILD=0 as marblerun-coordinator (production, installed),
+// which has no simulation mode, dev mode or simulated DCAP PKI at all; with
+// MR_DEVELOPMENT_BUILD=1 as marblerun-coordinator-sim (tests, scripts/run.sh, never installed),
+// which has them, but refuses them inside a TEE.
 
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,8 +28,10 @@
 #include "attestation/sgx_dcap/collateral_cache.h"
 #include "attestation/sgx_dcap/dcap_verifier.h"
 #include "attestation/sgx_dcap/pcs_fetcher.h"
+#if MR_DEVELOPMENT_BUILD
 #include "attestation/simulated/no_tee_issuer.h"
 #include "attestation/simulated/simulated_dcap.h"
+#endif
 #include "base/environment.h"
 #include "base/log.h"
 #include "core/client_api.h"
@@ -46,6 +53,10 @@ namespace {
 
 const log::Logger kLog("coordinator");
 
+constexpr Build kBuild = MR_DEVELOPMENT_BUILD ? Build::kDevelopment : Build::kProduction;
+constexpr const char* kProgram =
+    MR_DEVELOPMENT_BUILD ? "marblerun-coordinator-sim" : "marblerun-coordinator";
+
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return failf(ErrorCode::kInvalidArgument, "cannot read {}", path);
@@ -65,6 +76,7 @@ struct Tee {
 
 static_assert(kDefaultPccsUrl == attestation::dcap::kIntelPcsBaseUrl);
 
+#if MR_DEVELOPMENT_BUILD
 // Development and tests: a SimulatedDcapPki stands in for Intel's PKI and the SGX hardware.
 Result<Tee> simulated_dcap_tee(const CoordinatorConfig& config, const Clock& clock) {
   namespace sim = attestation::simulated;
@@ -96,6 +108,8 @@ Result<Tee> simulated_dcap_tee(const CoordinatorConfig& config, const Clock& clo
   return tee;
 }
 
+#endif
+
 // Gramine-SGX: quotes from /dev/attestation; Marble quotes verified against Intel's root with
 // collateral from the PCCS (cached under the seal directory, refreshed in the background).
 Result<Tee> gramine_tee(const CoordinatorConfig& config, const Clock& clock,
@@ -121,7 +135,27 @@ Result<Tee> gramine_tee(const CoordinatorConfig& config, const Clock& clock,
   return tee;
 }
 
+// tee_present tells whether this process runs in a TEE (Gramine-SGX serves its quotes).
+bool tee_present(const CoordinatorConfig& config) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path(config.attestation_dir) / "quote", ec);
+}
+
 Result<Tee> choose_tee(const CoordinatorConfig& config, const Clock& clock) {
+  const bool in_tee = tee_present(config);
+#if MR_DEVELOPMENT_BUILD
+  // Nothing in the environment may turn attestation off inside a TEE.
+  std::vector<std::string> downgrades;
+  if (config.simulation) downgrades.emplace_back("OE_SIMULATION=1");
+  if (config.dev_mode) downgrades.emplace_back("EDG_COORDINATOR_DEV_MODE=1");
+  if (!config.simulated_dcap_pki.empty())
+    downgrades.emplace_back("EDG_COORDINATOR_SIMULATED_DCAP_PKI");
+  if (in_tee && !downgrades.empty()) {
+    return failf(ErrorCode::kFailedPrecondition,
+                 "refusing {}: this process runs in a TEE (Gramine-SGX: {}/quote exists), and "
+                 "simulation, dev mode and the simulated DCAP PKI would turn its attestation off",
+                 fmt::join(downgrades, ", "), config.attestation_dir);
+  }
   if (config.simulation) {
     kLog.warn(
         "SIMULATION MODE (OE_SIMULATION=1): no TEE, no attestation, the seal key is a plain file. "
@@ -133,14 +167,17 @@ Result<Tee> choose_tee(const CoordinatorConfig& config, const Clock& clock) {
     return tee;
   }
   if (!config.simulated_dcap_pki.empty()) return simulated_dcap_tee(config, clock);
-  const std::filesystem::path gramine = attestation::providers::kGramineAttestationDir;
-  std::error_code ec;
-  if (std::filesystem::exists(gramine / "quote", ec)) return gramine_tee(config, clock, gramine);
-  return fail(
-      ErrorCode::kFailedPrecondition,
-      "no TEE found: /dev/attestation/quote does not exist, so this process is not running in "
-      "Gramine-SGX. Run the Coordinator inside an SGX enclave, or set OE_SIMULATION=1 (or pass "
-      "--simulation) to run in simulation mode without attestation (development only).");
+#endif
+  if (in_tee) return gramine_tee(config, clock, config.attestation_dir);
+  return failf(ErrorCode::kFailedPrecondition,
+               "no TEE found: {}/quote does not exist, so this process is not running in "
+               "Gramine-SGX. Run the Coordinator inside an SGX enclave{}",
+               config.attestation_dir,
+               MR_DEVELOPMENT_BUILD
+                   ? ", or set OE_SIMULATION=1 (or pass --simulation) to run in simulation mode "
+                     "without attestation (development only)."
+                   : ". This production build has no simulation mode; for development use "
+                     "marblerun-coordinator-sim (scripts/run.sh builds and starts it).");
 }
 
 // Applies EDG_STARTUP_MANIFEST. Upstream exits when the state already holds a manifest; here the
@@ -177,15 +214,19 @@ int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
-      std::cout << usage();
+      std::cout << usage(kBuild);
+      return 0;
+    }
+    if (a == "--version") {
+      std::cout << kProgram << " " << MR_VERSION << " (" << MR_COMMIT << ")\n";
       return 0;
     }
   }
   std::error_code ec;
-  auto config =
-      parse_config(environment_map(environ), args, std::filesystem::current_path(ec).string());
+  auto config = parse_config(environment_map(environ), args,
+                             std::filesystem::current_path(ec).string(), kBuild);
   if (!config) {
-    std::cerr << "marblerun-coordinator: invalid configuration:\n"
+    std::cerr << kProgram << ": invalid configuration:\n"
               << config.error().message << "\n"
               << "Run with --help for the list of settings.\n";
     return 2;
@@ -203,12 +244,12 @@ int run(int argc, char** argv) {
   SystemClock clock;
   auto tee = choose_tee(*config, clock);
   if (!tee) {
-    std::cerr << "marblerun-coordinator: " << tee.error().message << "\n";
+    std::cerr << kProgram << ": " << tee.error().message << "\n";
     return 1;
   }
   auto fatal = [](const Error& e) {
     kLog.error("cannot start", {{"error", e.message}});
-    std::cerr << "marblerun-coordinator: " << e.message << "\n";
+    std::cerr << kProgram << ": " << e.message << "\n";
     return 1;
   };
   auto persistent = store::SqliteStore::open(config->seal_dir);
@@ -280,6 +321,7 @@ int run(int argc, char** argv) {
                           (*rest)->port())},
              {"marble_api_port", (*mesh)->port()},
              {"seal_dir", config->seal_dir},
+             {"build", kBuild == Build::kProduction ? "production" : "development"},
              {"simulation", snapshot->simulation}});
 
   const int sig = wait_for_signal();

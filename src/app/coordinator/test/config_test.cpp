@@ -7,9 +7,10 @@ namespace mr::app {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(Config, UpstreamDefaults) {
-  auto c = parse_config({}, {}, "/work");
+  auto c = parse_config({}, {}, "/work", Build::kDevelopment);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->client_addr.to_string(), ":4433");
   EXPECT_EQ(c->mesh_addr.to_string(), ":2001");
@@ -20,12 +21,12 @@ TEST(Config, UpstreamDefaults) {
 }
 
 TEST(Config, EnvironmentAndFlagsWithFlagsWinning) {
-  auto c =
-      parse_config({{"EDG_COORDINATOR_CLIENT_ADDR", "127.0.0.1:9000"},
-                    {"EDG_COORDINATOR_DNS_NAMES", "a.example,10.0.0.1"},
-                    {"OE_SIMULATION", "1"},
-                    {"EDG_CWD", "/srv"}},
-                   {"--client-addr", "0.0.0.0:443", "--mesh-addr=[::1]:0", "--debug"}, "/work");
+  auto c = parse_config({{"EDG_COORDINATOR_CLIENT_ADDR", "127.0.0.1:9000"},
+                         {"EDG_COORDINATOR_DNS_NAMES", "a.example,10.0.0.1"},
+                         {"OE_SIMULATION", "1"},
+                         {"EDG_CWD", "/srv"}},
+                        {"--client-addr", "0.0.0.0:443", "--mesh-addr=[::1]:0", "--debug"}, "/work",
+                        Build::kDevelopment);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->client_addr.host, "0.0.0.0");
   EXPECT_EQ(c->client_addr.port, 443);
@@ -42,7 +43,7 @@ TEST(Config, EveryProblemIsReported) {
                          {"EDG_COORDINATOR_MESH_ADDR", "nope"},
                          {"EDG_COORDINATOR_DEV_MODE", "yes"},
                          {"EDG_LOG_FORMAT", "xml"}},
-                        {"--sealdir", "/x", "--client-addr"}, "/work");
+                        {"--sealdir", "/x", "--client-addr"}, "/work", Build::kDevelopment);
   ASSERT_FALSE(c);
   const std::string& m = c.error().message;
   EXPECT_THAT(m, HasSubstr("unknown environment variable EDG_COORDINATOR_CLIENT_ADR"));
@@ -54,26 +55,28 @@ TEST(Config, EveryProblemIsReported) {
 }
 
 TEST(Config, IgnoredUpstreamVariablesAreAccepted) {
-  EXPECT_TRUE(parse_config({{"EDG_HTTP_ERROR_LOG_LEVEL", "warn"}, {"PATH", "/bin"}}, {}, "/"));
+  EXPECT_TRUE(parse_config({{"EDG_HTTP_ERROR_LOG_LEVEL", "warn"}, {"PATH", "/bin"}}, {}, "/",
+                           Build::kProduction));
 }
 
 TEST(Config, SimulatedDcapPkiAndPccsUrl) {
-  auto d = parse_config({}, {}, "/work");
+  auto d = parse_config({}, {}, "/work", Build::kDevelopment);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->simulated_dcap_pki, "");
   EXPECT_EQ(d->pccs_url, "https://api.trustedservices.intel.com");
 
   auto e = parse_config({{"EDG_COORDINATOR_SIMULATED_DCAP_PKI", "/etc/pki.json"},
                          {"EDG_COORDINATOR_PCCS_URL", "https://pccs.local:8081"}},
-                        {}, "/work");
+                        {}, "/work", Build::kDevelopment);
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->simulated_dcap_pki, "/etc/pki.json");
   EXPECT_EQ(e->pccs_url, "https://pccs.local:8081");
   EXPECT_FALSE(e->simulation);
 
-  auto f = parse_config(
-      {{"EDG_COORDINATOR_SIMULATED_DCAP_PKI", "/etc/pki.json"}},
-      {"--simulated-dcap-pki", "/tmp/other.json", "--pccs-url=http://127.0.0.1:8081/"}, "/work");
+  auto f =
+      parse_config({{"EDG_COORDINATOR_SIMULATED_DCAP_PKI", "/etc/pki.json"}},
+                   {"--simulated-dcap-pki", "/tmp/other.json", "--pccs-url=http://127.0.0.1:8081/"},
+                   "/work", Build::kDevelopment);
   ASSERT_TRUE(f) << f.error().message;
   EXPECT_EQ(f->simulated_dcap_pki, "/tmp/other.json");
   EXPECT_EQ(f->pccs_url, "http://127.0.0.1:8081/");
@@ -81,7 +84,7 @@ TEST(Config, SimulatedDcapPkiAndPccsUrl) {
 
 TEST(Config, SimulatedDcapPkiExcludesSimulationModeAndPccsUrlMustBeHttp) {
   auto c = parse_config({{"OE_SIMULATION", "1"}, {"EDG_COORDINATOR_PCCS_URL", "pccs.local:8081"}},
-                        {"--simulated-dcap-pki", "/etc/pki.json"}, "/work");
+                        {"--simulated-dcap-pki", "/etc/pki.json"}, "/work", Build::kDevelopment);
   ASSERT_FALSE(c);
   EXPECT_THAT(
       c.error().message,
@@ -91,8 +94,42 @@ TEST(Config, SimulatedDcapPkiExcludesSimulationModeAndPccsUrlMustBeHttp) {
 }
 
 TEST(Config, UsageListsTheAttestationSettings) {
-  EXPECT_THAT(usage(), HasSubstr("--simulated-dcap-pki"));
-  EXPECT_THAT(usage(), HasSubstr("EDG_COORDINATOR_PCCS_URL"));
+  EXPECT_THAT(usage(Build::kDevelopment), HasSubstr("--simulated-dcap-pki"));
+  EXPECT_THAT(usage(Build::kDevelopment), HasSubstr("EDG_COORDINATOR_PCCS_URL"));
+  EXPECT_THAT(usage(Build::kProduction), HasSubstr("EDG_COORDINATOR_PCCS_URL"));
+  EXPECT_THAT(usage(Build::kProduction), Not(HasSubstr("OE_SIMULATION")));
+  EXPECT_THAT(usage(Build::kProduction), Not(HasSubstr("--dev-mode")));
+}
+
+// The production build has no switch that turns attestation off: each is refused, all at once.
+TEST(Config, ProductionBuildRefusesEveryDevelopmentSetting) {
+  auto c = parse_config({{"OE_SIMULATION", "1"}, {"EDG_COORDINATOR_DEV_MODE", "1"}},
+                        {"--simulated-dcap-pki", "/etc/pki.json", "--attestation-dir=/tmp/x"},
+                        "/work", Build::kProduction);
+  ASSERT_FALSE(c);
+  const std::string& m = c.error().message;
+  for (const char* name : {"OE_SIMULATION (--simulation) is refused",
+                           "EDG_COORDINATOR_DEV_MODE (--dev-mode) is refused",
+                           "EDG_COORDINATOR_SIMULATED_DCAP_PKI (--simulated-dcap-pki) is refused",
+                           "EDG_COORDINATOR_ATTESTATION_DIR (--attestation-dir) is refused"}) {
+    EXPECT_THAT(m, HasSubstr(name));
+  }
+  EXPECT_THAT(m, HasSubstr("marblerun-coordinator-sim"));
+  EXPECT_THAT(parse_config({}, {"--simulation"}, "/work", Build::kProduction).error().message,
+              HasSubstr("OE_SIMULATION (--simulation) is refused"));
+  // Switched off, they are harmless.
+  auto off = parse_config({{"OE_SIMULATION", "0"}, {"EDG_COORDINATOR_DEV_MODE", ""}}, {}, "/work",
+                          Build::kProduction);
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->simulation);
+  EXPECT_FALSE(off->dev_mode);
+  EXPECT_EQ(off->attestation_dir, "/dev/attestation");
+}
+
+TEST(Config, DevelopmentBuildTakesAnAttestationDirectory) {
+  auto c = parse_config({}, {"--attestation-dir", "/tmp/fake-tee"}, "/work", Build::kDevelopment);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->attestation_dir, "/tmp/fake-tee");
 }
 
 TEST(ListenAddressParse, Forms) {
