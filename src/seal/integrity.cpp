@@ -16,7 +16,6 @@ constexpr std::string_view kBucketMagic = "MRIB";
 constexpr std::string_view kNodeMagic = "MRIN";
 constexpr std::string_view kRootMagic = "MRIR";
 constexpr std::size_t kHeader = 5;  // magic, version
-constexpr std::size_t kNodeSize = kHeader + IntegrityIndex::kBucketsPerNode * 32;
 constexpr std::size_t kRootSize = kHeader + 16 + IntegrityIndex::kNodes * 32;
 constexpr Digest kZero{};
 
@@ -85,14 +84,21 @@ Bytes encode_bucket(const std::vector<IntegrityIndex::Entry>& entries) {
   return out;
 }
 
-template <class NodePtr>
-Bytes encode_node(const NodePtr& buckets) {
-  Bytes out;
-  out.reserve(kNodeSize);
-  put_header(out, kNodeMagic);
-  for (const auto& b : buckets)
-    put_digest(out, b ? b->digest : kZero);
-  return out;
+// node_digest_of hashes the digests of a node's buckets (zeros if they are all empty).
+template <class Get>
+Digest node_digest_of(Get bucket_digest) {
+  crypto::Sha256 h;
+  Bytes header;
+  put_header(header, kNodeMagic);
+  h.update(header);
+  bool empty = true;
+  for (std::size_t i = 0; i < IntegrityIndex::kBucketsPerNode; ++i) {
+    const Digest& d = bucket_digest(i);
+    empty = empty && d == kZero;
+    h.update(d);
+  }
+  Digest out = h.finish();
+  return empty ? kZero : out;
 }
 
 }  // namespace
@@ -115,7 +121,11 @@ IntegrityIndex::IntegrityIndex() = default;
 
 std::size_t IntegrityIndex::bucket_of(std::string_view key) {
   const Digest d = crypto::sha256(as_bytes(key));
-  return ((static_cast<std::size_t>(d[0]) << 4) | (d[1] >> 4)) % kBuckets;
+  return ((static_cast<std::size_t>(d[0]) << 6) | (d[1] >> 2)) % kBuckets;
+}
+
+Digest IntegrityIndex::hash_node(const std::array<Digest, kBucketsPerNode>& bucket_digests) {
+  return node_digest_of([&](std::size_t i) -> const Digest& { return bucket_digests[i]; });
 }
 
 const Digest* IntegrityIndex::find(std::string_view key) const {
@@ -202,18 +212,16 @@ IntegrityIndex::Applied IntegrityIndex::apply(const Changes& changes) const {
     }
   }
   for (auto& [n, node] : touched) {
-    const std::string key = store::keys::integrity_node(n);
     const bool empty = std::all_of(node->buckets.begin(), node->buckets.end(),
                                    [](const auto& b) { return b == nullptr; });
     if (empty) {
       out.index.nodes_[n].reset();
-      out.writes.emplace_back(key, std::nullopt);
       continue;
     }
-    Bytes stored = encode_node(node->buckets);
-    node->digest = stored_digest(stored);
+    node->digest = node_digest_of([&](std::size_t i) -> const Digest& {
+      return node->buckets[i] ? node->buckets[i]->digest : kZero;
+    });
     out.index.nodes_[n] = std::move(node);
-    out.writes.emplace_back(key, std::move(stored));
   }
   return out;
 }
@@ -245,17 +253,6 @@ Result<IntegrityIndex::Root> IntegrityIndex::decode_root(ByteSpan plain) {
 
 IntegrityIndex::Builder::Builder() = default;
 IntegrityIndex::Builder::~Builder() = default;
-
-Result<std::array<Digest, IntegrityIndex::kBucketsPerNode>> IntegrityIndex::Builder::decode_node(
-    ByteSpan stored) {
-  if (stored.size() != kNodeSize || !has_header(stored, kNodeMagic)) {
-    return fail(ErrorCode::kDataLoss, "malformed integrity node");
-  }
-  std::array<Digest, kBucketsPerNode> out;
-  for (std::size_t i = 0; i < kBucketsPerNode; ++i)
-    out[i] = get_digest(stored, kHeader + 32 * i);
-  return out;
-}
 
 Result<std::vector<IntegrityIndex::Entry>> IntegrityIndex::Builder::decode_bucket(
     std::size_t bucket, ByteSpan stored) {

@@ -8,21 +8,25 @@
 //   for (auto& [key, value] : next.writes) ...                // integrity records to store
 //   Bytes root = next.index.encode_root(counter);             // sealed under the data key
 //
-// Shape: a three-level hash tree keyed by SHA-256 of the record key. 4096 buckets hold the
-// (key, digest) pairs of their records, sorted by key; 64 nodes hold the digests of 64 buckets
-// each; the root holds the 64 node digests, a commit counter and the record count, and is the
-// only record sealed (AES-GCM under the data key). A commit rewrites the buckets of the records it
-// changes, their nodes and the root: its cost does not grow with the size of the state beyond
-// the size of a bucket (n / 4096 entries). Every level is stored under "integrity:" as ordinary
-// records, so the same structure works on any key-value store with atomic multi-key commits.
+// Shape: a three-level hash tree keyed by SHA-256 of the record key. 16384 buckets hold the
+// (key, digest) pairs of their records, sorted by key, and are stored; 64 nodes hash the digests
+// of 256 buckets each and are only computed (in memory, and from the stored buckets when a state
+// is verified); the root holds the 64 node digests, a commit counter and the record count, and is
+// the only record sealed (AES-GCM under the data key). A commit rewrites the buckets of the
+// records it changes and the root, nothing else: its cost does not grow with the size of the
+// state beyond the size of a bucket (n / 16384 entries, a few hundred bytes at 100k records, so a
+// bucket never spills into SQLite overflow pages). A changed record is named by its bucket; a
+// changed bucket only by its node (256 buckets), the price of not storing nodes. Buckets and root
+// are ordinary records under "integrity:", so the structure works on any key-value store with
+// atomic multi-key commits.
 //
 // Stored forms (all integers little-endian):
 //   record digest  SHA-256("MRRD" ‖ u32 len(key) ‖ key ‖ stored bytes)
 //   bucket         "MRIB" ‖ u8 version=1 ‖ u32 n ‖ n × (u32 len(key) ‖ key ‖ 32-byte digest)
-//   node           "MRIN" ‖ u8 version=1 ‖ 64 × 32-byte bucket digest
 //   root           "MRIR" ‖ u8 version=1 ‖ u64 counter ‖ u64 records ‖ 64 × 32-byte node digest
-// A bucket or node digest is SHA-256 of its stored form; an empty bucket or node is not stored
-// and its digest is all zeros.
+//   node digest    SHA-256("MRIN" ‖ u8 version=1 ‖ 256 × 32-byte bucket digest)
+// A bucket digest is SHA-256 of its stored form; an empty bucket is not stored and its digest is
+// all zeros, as is the digest of a node whose buckets are all empty.
 
 #include <array>
 #include <cstdint>
@@ -47,7 +51,7 @@ using Digest = crypto::Sha256Digest;
 class IntegrityIndex {
  public:
   static constexpr std::size_t kNodes = 64;
-  static constexpr std::size_t kBucketsPerNode = 64;
+  static constexpr std::size_t kBucketsPerNode = 256;
   static constexpr std::size_t kBuckets = kNodes * kBucketsPerNode;
 
   struct Entry {
@@ -58,7 +62,7 @@ class IntegrityIndex {
   using Changes = std::map<std::string, std::optional<Digest>, std::less<>>;
 
   // Applied is the index after a set of changes, with the integrity records to write: the key
-  // and new stored form of every changed bucket and node (nullopt: erase it, it became empty).
+  // and new stored form of every changed bucket (nullopt: erase it, it became empty).
   struct Applied;
 
   // Root is the decoded root record.
@@ -71,7 +75,7 @@ class IntegrityIndex {
   // IntegrityIndex() is the index of an empty state.
   IntegrityIndex();
 
-  // bucket_of returns the bucket of |key| (the first 12 bits of SHA-256(key)).
+  // bucket_of returns the bucket of |key| (the first 14 bits of SHA-256(key)).
   [[nodiscard]] static std::size_t bucket_of(std::string_view key);
   // node_of returns the node that holds bucket |bucket|.
   [[nodiscard]] static std::size_t node_of(std::size_t bucket) { return bucket / kBucketsPerNode; }
@@ -96,9 +100,12 @@ class IntegrityIndex {
   // node_digest / bucket_digest return the digest of a node or bucket (zeros when empty).
   [[nodiscard]] const Digest& node_digest(std::size_t node) const;
   [[nodiscard]] const Digest& bucket_digest(std::size_t bucket) const;
+  // hash_node returns the digest of a node whose buckets have |bucket_digests| (zeros if all
+  // of them are zeros).
+  [[nodiscard]] static Digest hash_node(const std::array<Digest, kBucketsPerNode>& bucket_digests);
 
-  // Builder assembles an index from stored records while they are verified (start-up and
-  // recovery): nodes and buckets whose digests match their parents, then the entries.
+  // Builder assembles an index from stored buckets while they are verified (start-up and
+  // recovery).
   class Builder;
 
  private:
@@ -118,8 +125,6 @@ class IntegrityIndex::Builder {
  public:
   Builder();
   ~Builder();
-  // decode_node parses a stored node record into its 64 bucket digests. kDataLoss if malformed.
-  [[nodiscard]] static Result<std::array<Digest, kBucketsPerNode>> decode_node(ByteSpan stored);
   // decode_bucket parses a stored bucket record. kDataLoss if malformed, unsorted or if an entry
   // does not belong in bucket |bucket|.
   [[nodiscard]] static Result<std::vector<Entry>> decode_bucket(std::size_t bucket,
@@ -133,7 +138,7 @@ class IntegrityIndex::Builder {
   std::map<std::size_t, std::vector<Entry>> buckets_;
 };
 
-// stored_digest returns the digest of a stored node or bucket record (SHA-256 of its bytes).
+// stored_digest returns the digest of a stored bucket record (SHA-256 of its bytes).
 [[nodiscard]] Digest stored_digest(ByteSpan stored);
 
 }  // namespace mr::seal

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <map>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -16,7 +18,6 @@ namespace {
 
 constexpr std::size_t kMinSealedSize = 1 + crypto::kGcmNonceSize + crypto::kGcmTagSize;
 constexpr std::size_t kMaxProblemsShown = 10;
-constexpr Digest kZero{};
 
 bool valid_dek_size(std::size_t n) {
   return n == 16 || n == 24 || n == 32;
@@ -261,56 +262,65 @@ class SealedTransaction final : public store::Transaction {
 // Problems collects what a verification found.
 using Problems = std::vector<std::string>;
 
-// verify_integrity_records checks the nodes and buckets against |root| and returns the index of
-// every bucket that verified; |verified| marks those buckets. Problems are appended.
+// bucket_number returns the bucket an "integrity:bucket:xxxx" key names, if it is one.
+std::optional<std::size_t> bucket_number(std::string_view key) {
+  if (!key.starts_with(keys::kIntegrityBucketPrefix)) return std::nullopt;
+  const std::string_view hex = key.substr(keys::kIntegrityBucketPrefix.size());
+  std::size_t b = 0;
+  auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), b, 16);
+  if (ec != std::errc() || end != hex.data() + hex.size() || b >= IntegrityIndex::kBuckets ||
+      keys::integrity_bucket(b) != key) {
+    return std::nullopt;
+  }
+  return b;
+}
+
+// verify_integrity_records reads every stored bucket, checks the buckets of each node against
+// the root's digest of that node, and returns the index of the buckets that verified; |verified|
+// marks them. Problems are appended.
 Result<IntegrityIndex> verify_integrity_records(store::ReadTransaction& raw,
                                                 const IntegrityIndex::Root& root,
-                                                std::set<std::string>& expected_keys,
                                                 std::vector<bool>& verified, Problems& problems) {
+  MR_ASSIGN_OR_RETURN(auto names, raw.list(keys::kIntegrityPrefix));
+  std::map<std::size_t, Bytes> stored;
+  for (const auto& key : names) {
+    if (key == keys::kIntegrityRoot) continue;
+    const auto b = bucket_number(key);
+    if (!b) {
+      problems.push_back(fmt::format("integrity record \"{}\" was added", key));
+      continue;
+    }
+    MR_ASSIGN_OR_RETURN(auto value, raw.get(key));
+    if (value) stored.emplace(*b, std::move(*value));
+  }
   IntegrityIndex::Builder builder;
-  // check reads |key| and compares its digest with |want| (zeros: the record must not exist).
-  auto check = [&](const std::string& key, const Digest& want) -> Result<std::optional<Bytes>> {
-    if (want == kZero) return std::optional<Bytes>();
-    expected_keys.insert(key);
-    MR_ASSIGN_OR_RETURN(auto stored, raw.get(key));
-    if (!stored) {
-      problems.push_back(fmt::format("integrity record \"{}\" was removed", key));
-    } else if (stored_digest(*stored) != want) {
-      problems.push_back(fmt::format("integrity record \"{}\" was changed", key));
-      stored.reset();
-    }
-    return stored;
-  };
+  constexpr std::size_t kPerNode = IntegrityIndex::kBucketsPerNode;
   for (std::size_t n = 0; n < IntegrityIndex::kNodes; ++n) {
-    MR_ASSIGN_OR_RETURN(auto node, check(keys::integrity_node(n), root.nodes[n]));
-    if (root.nodes[n] == kZero) {
-      for (std::size_t j = 0; j < IntegrityIndex::kBucketsPerNode; ++j)
-        verified[n * IntegrityIndex::kBucketsPerNode + j] = true;
-      continue;
+    std::array<Digest, kPerNode> digests{};
+    for (std::size_t j = 0; j < kPerNode; ++j) {
+      auto it = stored.find(n * kPerNode + j);
+      if (it != stored.end()) digests[j] = stored_digest(it->second);
     }
-    if (!node) continue;
-    auto digests = IntegrityIndex::Builder::decode_node(*node);
-    if (!digests) {
+    if (IntegrityIndex::hash_node(digests) != root.nodes[n]) {
       problems.push_back(
-          fmt::format("integrity record \"{}\" is malformed", keys::integrity_node(n)));
+          fmt::format("integrity records \"{}\" to \"{}\" were changed (one or more of them)",
+                      keys::integrity_bucket(n * kPerNode),
+                      keys::integrity_bucket(n * kPerNode + kPerNode - 1)));
       continue;
     }
-    for (std::size_t j = 0; j < IntegrityIndex::kBucketsPerNode; ++j) {
-      const std::size_t b = n * IntegrityIndex::kBucketsPerNode + j;
-      const std::string key = keys::integrity_bucket(b);
-      MR_ASSIGN_OR_RETURN(auto bucket, check(key, (*digests)[j]));
-      if ((*digests)[j] == kZero) {
-        verified[b] = true;
-        continue;
-      }
-      if (!bucket) continue;
-      auto entries = IntegrityIndex::Builder::decode_bucket(b, *bucket);
+    for (std::size_t j = 0; j < kPerNode; ++j) {
+      const std::size_t b = n * kPerNode + j;
+      auto it = stored.find(b);
+      verified[b] = true;
+      if (it == stored.end()) continue;
+      auto entries = IntegrityIndex::Builder::decode_bucket(b, it->second);
       if (!entries) {
-        problems.push_back(fmt::format("integrity record \"{}\" is malformed", key));
+        problems.push_back(
+            fmt::format("integrity record \"{}\" is malformed", keys::integrity_bucket(b)));
+        verified[b] = false;
         continue;
       }
       builder.add_bucket(b, std::move(*entries));
-      verified[b] = true;
     }
   }
   return std::move(builder).build();
@@ -333,19 +343,20 @@ Result<Version> verify_state(store::ReadTransaction& raw, ByteSpan dek) {
   if (!root) return fail(integrity_failure({"the integrity root \"integrity:root\" is malformed"}));
 
   Problems problems;
-  std::set<std::string> expected_integrity{std::string(keys::kIntegrityRoot)};
   std::vector<bool> verified(IntegrityIndex::kBuckets, false);
   MR_ASSIGN_OR_RETURN(IntegrityIndex index,
-                      verify_integrity_records(raw, *root, expected_integrity, verified, problems));
+                      verify_integrity_records(raw, *root, verified, problems));
 
   MR_ASSIGN_OR_RETURN(auto stored_keys, raw.list(""));
   std::set<std::string> seen;
   std::size_t unverifiable = 0;
-  for (const auto& key : stored_keys) {
-    if (keys::is_integrity(key)) {
-      if (!expected_integrity.contains(key)) problems.push_back(added(key));
+  for (std::size_t i = 0; i < stored_keys.size(); ++i) {
+    const std::string& key = stored_keys[i];
+    if (i > 0 && stored_keys[i - 1] == key) {
+      problems.push_back(fmt::format("record \"{}\" is stored twice", key));
       continue;
     }
+    if (keys::is_integrity(key)) continue;  // checked above
     if (!verified[IntegrityIndex::bucket_of(key)]) {
       ++unverifiable;
       continue;

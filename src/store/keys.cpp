@@ -55,10 +55,7 @@ std::string update_log(std::uint64_t sequence) {
 }
 
 std::string integrity_bucket(std::size_t bucket) {
-  return fmt::format("{}bucket:{:03x}", kIntegrityPrefix, bucket);
-}
-std::string integrity_node(std::size_t node) {
-  return fmt::format("{}node:{:02x}", kIntegrityPrefix, node);
+  return fmt::format("{}{:04x}", kIntegrityBucketPrefix, bucket);
 }
 bool is_integrity(std::string_view key) {
   return key.starts_with(kIntegrityPrefix);

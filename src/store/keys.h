@@ -81,10 +81,10 @@ inline constexpr int kUpdateLogDigits = 20;
 // (every uint64 fits), e.g. update_log(7) == "updateLog:00000000000000000007".
 [[nodiscard]] std::string update_log(std::uint64_t sequence);
 
-// integrity_bucket / integrity_node return "integrity:bucket:<3 hex digits>" and
-// "integrity:node:<2 hex digits>".
+// kIntegrityBucketPrefix starts the key of every integrity bucket.
+inline constexpr std::string_view kIntegrityBucketPrefix = "integrity:bucket:";
+// integrity_bucket returns "integrity:bucket:<4 hex digits>".
 [[nodiscard]] std::string integrity_bucket(std::size_t bucket);
-[[nodiscard]] std::string integrity_node(std::size_t node);
 // is_integrity reports whether |key| is an integrity record ("integrity:" prefix).
 [[nodiscard]] bool is_integrity(std::string_view key);
 

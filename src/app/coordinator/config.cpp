@@ -62,6 +62,11 @@ Result<bool> parse_bool01(std::string_view name, std::string_view v) {
   return failf(ErrorCode::kInvalidArgument, "{}: expected 0 or 1, got \"{}\"", name, v);
 }
 
+// is_boolean tells whether |flag| takes 0 or 1 (and no value on the command line).
+bool is_boolean(std::string_view flag) {
+  return flag == "--simulation" || flag == "--dev-mode" || flag == "--debug";
+}
+
 // kProductionRefusal explains why a development setting is refused by the production build.
 constexpr std::string_view kProductionRefusal =
     "this production build of the Coordinator has no simulation mode, dev mode or simulated "
@@ -115,7 +120,7 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
       problems.push_back(fmt::format("unknown flag {}", flag));
       continue;
     }
-    const bool boolean = flag == "--simulation" || flag == "--dev-mode" || flag == "--debug";
+    const bool boolean = is_boolean(flag);
     if (!has_value) {
       if (boolean) {
         value = "1";
@@ -132,9 +137,10 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
   if (build == Build::kProduction) {
     for (const Setting& s : kSettings) {
       auto it = values.find(s.env);
-      if (!s.development || it == values.end() || it->second.empty() || it->second == "0") {
-        continue;
-      }
+      // Only a switched-off boolean is harmless; any value of the others would be used.
+      const bool off =
+          it != values.end() && (it->second.empty() || (is_boolean(s.flag) && it->second == "0"));
+      if (!s.development || it == values.end() || off) continue;
       problems.push_back(fmt::format("{} ({}) is refused: {}", s.env, s.flag, kProductionRefusal));
       values.erase(it);
     }

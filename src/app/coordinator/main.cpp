@@ -135,14 +135,21 @@ Result<Tee> gramine_tee(const CoordinatorConfig& config, const Clock& clock,
   return tee;
 }
 
-// tee_present tells whether this process runs in a TEE (Gramine-SGX serves its quotes).
-bool tee_present(const CoordinatorConfig& config) {
+// attestation_dir returns Gramine's attestation directory if this process runs in a TEE
+// (Gramine-SGX serves its quotes there), else nullopt. The real directory always wins: a
+// configured one (development build, tests) can stand in for a TEE, never hide or replace one.
+std::optional<std::filesystem::path> attestation_dir(const CoordinatorConfig& config) {
   std::error_code ec;
-  return std::filesystem::exists(std::filesystem::path(config.attestation_dir) / "quote", ec);
+  for (const std::filesystem::path& dir : {std::filesystem::path(kDefaultAttestationDir),
+                                           std::filesystem::path(config.attestation_dir)}) {
+    if (std::filesystem::exists(dir / "quote", ec)) return dir;
+  }
+  return std::nullopt;
 }
 
 Result<Tee> choose_tee(const CoordinatorConfig& config, const Clock& clock) {
-  const bool in_tee = tee_present(config);
+  const auto tee_dir = attestation_dir(config);
+  const bool in_tee = tee_dir.has_value();
 #if MR_DEVELOPMENT_BUILD
   // Nothing in the environment may turn attestation off inside a TEE.
   std::vector<std::string> downgrades;
@@ -154,7 +161,7 @@ Result<Tee> choose_tee(const CoordinatorConfig& config, const Clock& clock) {
     return failf(ErrorCode::kFailedPrecondition,
                  "refusing {}: this process runs in a TEE (Gramine-SGX: {}/quote exists), and "
                  "simulation, dev mode and the simulated DCAP PKI would turn its attestation off",
-                 fmt::join(downgrades, ", "), config.attestation_dir);
+                 fmt::join(downgrades, ", "), tee_dir->string());
   }
   if (config.simulation) {
     kLog.warn(
@@ -168,7 +175,7 @@ Result<Tee> choose_tee(const CoordinatorConfig& config, const Clock& clock) {
   }
   if (!config.simulated_dcap_pki.empty()) return simulated_dcap_tee(config, clock);
 #endif
-  if (in_tee) return gramine_tee(config, clock, config.attestation_dir);
+  if (in_tee) return gramine_tee(config, clock, *tee_dir);
   return failf(ErrorCode::kFailedPrecondition,
                "no TEE found: {}/quote does not exist, so this process is not running in "
                "Gramine-SGX. Run the Coordinator inside an SGX enclave{}",

@@ -176,21 +176,41 @@ TEST_F(SealedStoreTest, RootMissingOrForeignIsRefused) {
 
 TEST_F(SealedStoreTest, TamperedIntegrityRecordsAreNamed) {
   create({{"state", "3"}, {"secret:a", "1"}});
-  const std::string bucket_key = keys::integrity_bucket(IntegrityIndex::bucket_of("secret:a"));
+  const std::size_t b = IntegrityIndex::bucket_of("secret:a");
+  const std::string bucket_key = keys::integrity_bucket(b);
+  const std::size_t first = IntegrityIndex::node_of(b) * IntegrityIndex::kBucketsPerNode;
+  const std::string node_range = "\"" + keys::integrity_bucket(first) + "\" to \"" +
+                                 keys::integrity_bucket(first + 255) + "\" were changed";
   const std::string bucket = *raw_get(bucket_key);
   raw_erase(bucket_key);
-  EXPECT_THAT(reopen_error(),
-              AllOf(HasSubstr("integrity record \"" + bucket_key + "\" was removed"),
-                    HasSubstr("cannot be checked")));
+  EXPECT_THAT(reopen_error(), AllOf(HasSubstr(node_range), HasSubstr("cannot be checked")));
   std::string changed = bucket;
   changed.back() ^= 1;
   raw_put(bucket_key, as_bytes(changed));
-  EXPECT_THAT(reopen_error(), HasSubstr("integrity record \"" + bucket_key + "\" was changed"));
+  EXPECT_THAT(reopen_error(), HasSubstr(node_range));
   raw_put(bucket_key, as_bytes(bucket));
-  raw_put(keys::integrity_bucket(4095) == bucket_key ? keys::integrity_bucket(0)
-                                                     : keys::integrity_bucket(4095),
-          as_bytes("junk"));
-  EXPECT_THAT(reopen_error(), HasSubstr("was added"));
+  EXPECT_TRUE(reopen().has_value());
+  // A bucket where none belongs, and a foreign integrity record.
+  const std::string other =
+      keys::integrity_bucket((b + IntegrityIndex::kBucketsPerNode) % IntegrityIndex::kBuckets);
+  raw_put(other, as_bytes(bucket));
+  EXPECT_THAT(reopen_error(), HasSubstr("were changed"));
+  raw_erase(other);
+  raw_put("integrity:node:00", as_bytes("junk"));
+  EXPECT_THAT(reopen_error(), HasSubstr("integrity record \"integrity:node:00\" was added"));
+}
+
+// A host who rewrites a record and its bucket consistently is caught by the node digest.
+TEST_F(SealedStoreTest, ARecordChangedWithItsBucketIsCaught) {
+  create({{"activations:web", "1"}, {"state", "3"}});
+  const std::string old_value = *raw_get("activations:web");
+  const std::string old_bucket =
+      *raw_get(keys::integrity_bucket(IntegrityIndex::bucket_of("activations:web")));
+  write({{"activations:web", "9"}});
+  raw_put("activations:web", as_bytes(old_value));
+  raw_put(keys::integrity_bucket(IntegrityIndex::bucket_of("activations:web")),
+          as_bytes(old_bucket));
+  EXPECT_THAT(reopen_error(), HasSubstr("were changed (one or more of them)"));
 }
 
 TEST_F(SealedStoreTest, ManyProblemsAreCountedNotAllListed) {
@@ -240,7 +260,7 @@ TEST_F(SealedStoreTest, IntegrityRecordsAreReserved) {
   auto txn = *sealed_->begin();
   EXPECT_EQ(txn->put(keys::kIntegrityRoot, as_bytes("x")).error().code,
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(txn->erase(keys::integrity_node(0)).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(txn->erase(keys::integrity_bucket(0)).error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(txn->get(keys::kIntegrityRoot).error().code, ErrorCode::kInvalidArgument);
 }
 

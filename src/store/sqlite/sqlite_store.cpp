@@ -89,11 +89,13 @@ Result<std::string> query_text(sqlite3* db, std::string_view sql) {
 }
 
 // The one table, exactly as SQLite records it in sqlite_schema.
+// STRICT: SQLite refuses a key or value of another type (a BLOB key spelling an existing TEXT
+// key would otherwise be a second row that listings show and reads never return).
 constexpr const char* kCreateTable =
-    "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT "
-    "ROWID";
+    "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) STRICT, "
+    "WITHOUT ROWID";
 constexpr std::string_view kTableSql =
-    "CREATE TABLE kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID";
+    "CREATE TABLE kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) STRICT, WITHOUT ROWID";
 
 // check_schema refuses a database whose schema is anything but the kv table: the file belongs to
 // the host, and a trigger, view or index it adds would otherwise run inside the Coordinator.
@@ -137,15 +139,14 @@ Status harden(sqlite3* db) {
   return sqlite::exec(db, "PRAGMA trusted_schema=OFF", "setting trusted_schema=OFF");
 }
 
-// create_schema creates the kv table if needed, checks that nothing else is in the schema, and
-// checks the schema version.
+// create_schema checks the schema version, creates the kv table in a new database, and checks
+// that the schema holds exactly that table.
 Status create_schema(sqlite3* db) {
   MR_RETURN_IF_ERROR(sqlite::exec(db, "BEGIN IMMEDIATE", "locking new database"));
   TxnGuard guard(db);
-  MR_RETURN_IF_ERROR(sqlite::exec(db, kCreateTable, "creating table kv"));
-  MR_RETURN_IF_ERROR(check_schema(db));
   MR_ASSIGN_OR_RETURN(std::string version, query_text(db, "PRAGMA user_version"));
   if (version == "0") {
+    MR_RETURN_IF_ERROR(sqlite::exec(db, kCreateTable, "creating table kv"));
     MR_RETURN_IF_ERROR(
         sqlite::exec(db, fmt::format("PRAGMA user_version={}", SqliteStore::kSchemaVersion).c_str(),
                      "setting schema version"));
@@ -153,6 +154,7 @@ Status create_schema(sqlite3* db) {
     return failf(ErrorCode::kFailedPrecondition, "schema version {}; this build reads version {}",
                  version, SqliteStore::kSchemaVersion);
   }
+  MR_RETURN_IF_ERROR(check_schema(db));
   MR_RETURN_IF_ERROR(sqlite::exec(db, "COMMIT", "creating schema"));
   guard.dismiss();
   return ok();

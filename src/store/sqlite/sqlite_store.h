@@ -6,12 +6,12 @@
 //   MR_RETURN_IF_ERROR(txn->put("state", value));
 //   MR_RETURN_IF_ERROR(txn->commit());   // fsync'd (WAL, synchronous=FULL) when it returns
 //
-// Layout: table kv(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID, so a write touches only
-// the records it changes. Writers are serialised on one writer connection (a mutex in this
-// process, BEGIN IMMEDIATE against other processes); each read snapshot runs on its own reader
-// connection inside a read transaction, so readers never block writers and never see a partial
-// commit. The store is thread-safe; a single transaction object is not. Transactions may outlive
-// the store object (they share its connections).
+// Layout: table kv(key TEXT PRIMARY KEY, value BLOB) STRICT, WITHOUT ROWID, so a write touches
+// only the records it changes and a key is always text. Writers are serialised on one writer
+// connection (a mutex in this process, BEGIN IMMEDIATE against other processes); each read snapshot
+// runs on its own reader connection inside a read transaction, so readers never block writers and
+// never see a partial commit. The store is thread-safe; a single transaction object is not.
+// Transactions may outlive the store object (they share its connections).
 
 #include <chrono>
 #include <cstddef>
@@ -36,7 +36,7 @@ class SqliteStore final : public Store {
   // The database file name inside the directory given to open().
   static constexpr std::string_view kFileName = "state.db";
   // The schema version written to PRAGMA user_version.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // open opens <dir>/state.db, creating |dir| (mode 0700, parents with default modes) and the
   // file (mode 0600) if they are missing, and the kv table if it is absent. It sets WAL mode and

@@ -38,11 +38,10 @@ TEST(KeysTest, MetaKeys) {
 }
 
 TEST(KeysTest, IntegrityKeys) {
-  EXPECT_EQ(keys::integrity_bucket(0), "integrity:bucket:000");
-  EXPECT_EQ(keys::integrity_bucket(4095), "integrity:bucket:fff");
-  EXPECT_EQ(keys::integrity_node(63), "integrity:node:3f");
+  EXPECT_EQ(keys::integrity_bucket(0), "integrity:bucket:0000");
+  EXPECT_EQ(keys::integrity_bucket(16383), "integrity:bucket:3fff");
   EXPECT_TRUE(keys::is_integrity(keys::kIntegrityRoot));
-  EXPECT_TRUE(keys::is_integrity(keys::integrity_node(1)));
+  EXPECT_TRUE(keys::is_integrity(keys::integrity_bucket(1)));
   EXPECT_FALSE(keys::is_integrity("integrityX"));
   EXPECT_FALSE(keys::is_meta(keys::kIntegrityRoot));
 }

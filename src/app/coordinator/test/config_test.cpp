@@ -117,7 +117,14 @@ TEST(Config, ProductionBuildRefusesEveryDevelopmentSetting) {
   EXPECT_THAT(m, HasSubstr("marblerun-coordinator-sim"));
   EXPECT_THAT(parse_config({}, {"--simulation"}, "/work", Build::kProduction).error().message,
               HasSubstr("OE_SIMULATION (--simulation) is refused"));
-  // Switched off, they are harmless.
+  // A directory named "0" is a directory, not "off".
+  EXPECT_THAT(
+      parse_config({{"EDG_COORDINATOR_ATTESTATION_DIR", "0"}}, {}, "/work", Build::kProduction)
+          .error()
+          .message,
+      HasSubstr("EDG_COORDINATOR_ATTESTATION_DIR (--attestation-dir) is refused"));
+  EXPECT_FALSE(parse_config({}, {"--simulated-dcap-pki=0"}, "/work", Build::kProduction));
+  // Switched off, the booleans are harmless.
   auto off = parse_config({{"OE_SIMULATION", "0"}, {"EDG_COORDINATOR_DEV_MODE", ""}}, {}, "/work",
                           Build::kProduction);
   ASSERT_TRUE(off) << off.error().message;

@@ -71,7 +71,7 @@ TEST(SqliteStoreTest, WalModeAndSynchronousFull) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(*store->pragma_for_test("journal_mode"), "wal");
   EXPECT_EQ(*store->pragma_for_test("synchronous"), "2");  // FULL
-  EXPECT_EQ(*store->pragma_for_test("user_version"), "1");
+  EXPECT_EQ(*store->pragma_for_test("user_version"), "2");
   EXPECT_FALSE(store->pragma_for_test("journal_mode; DROP TABLE kv").has_value());
   // WAL mode is persistent: a plain connection sees it in the file.
   sqlite3* db = nullptr;
@@ -169,10 +169,24 @@ TEST(SqliteStoreTest, PlantedSchemaObjectsAreRefused) {
 TEST(SqliteStoreTest, ATableOfAnotherShapeIsRefused) {
   TempDir tmp;
   fs::create_directory(tmp / "seal");
-  raw_exec(tmp / "seal" / "state.db", "CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB)");
+  raw_exec(tmp / "seal" / "state.db",
+           "CREATE TABLE kv(key TEXT PRIMARY KEY, value BLOB); PRAGMA user_version=2");
   auto store = SqliteStore::open(tmp / "seal");
   ASSERT_FALSE(store.has_value());
   EXPECT_NE(store.error().message.find("table \"kv\""), std::string::npos) << store.error().message;
+}
+
+// A BLOB key that spells an existing text key would be a second, unreadable row: refused.
+TEST(SqliteStoreTest, KeysAreAlwaysText) {
+  TempDir tmp;
+  { ASSERT_NE(open_store(tmp / "seal"), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((tmp / "seal" / "state.db").c_str(), &db), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "INSERT INTO kv VALUES(x'6162', x'01')", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(std::string(sqlite3_errmsg(db)).find("cannot store BLOB value in TEXT column"),
+            std::string::npos);
+  sqlite3_close(db);
 }
 
 TEST(SqliteStoreTest, TriggersAddedWhileOpenNeverRun) {
