@@ -9,7 +9,11 @@ cmake --build build-bench -j "$(nproc)" --target attestation_bench store_bench a
 FILTER=${1:-.}
 echo "== DCAP quote verification (target: <= 0.5 ms per SGX quote with cached collateral)"
 build-bench/bin/attestation_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5
-echo "== Sealed state store (SQLite, fsync'd commits)"
-build-bench/bin/store_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5
+echo "== Sealed state store (SQLite, fsync'd commits; target: a commit at 100k records within 1.2x of 1k)"
+STORE_JSON=$(mktemp)
+build-bench/bin/store_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5 \
+  --benchmark_out="$STORE_JSON" --benchmark_out_format=json
+python3 bench/store_ratios.py "$STORE_JSON"
+rm -f "$STORE_JSON"
 echo "== Marble activation through the core (simulation, in-memory stores)"
 build-bench/bin/activation_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5

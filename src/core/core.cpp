@@ -11,8 +11,6 @@ namespace {
 
 const log::Logger kLog("core");
 
-constexpr std::size_t kRootSecretSize = 32;
-
 std::string max_activations_message(std::uint64_t max, std::string_view marble_type) {
   return fmt::format("reached max activations count ({}) for marble type \"{}\"", max, marble_type);
 }

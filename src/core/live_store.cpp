@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
+
 #include "base/assert.h"
 #include "base/log.h"
 #include "store/keys.h"
@@ -123,7 +125,8 @@ Result<LiveStore::Found> LiveStore::open() {
       MR_ASSIGN_OR_RETURN(recovery_data_, decode_recovery_data(*text));
     }
   }
-  set_sealed(std::move(state));
+  std::unique_lock lock(swap_mu_);
+  sealed_ = std::move(state);
   return Found::kSealedState;
 }
 
@@ -131,8 +134,9 @@ Status LiveStore::use_memory(const std::function<Status(store::Transaction&)>& w
   MR_ASSIGN_OR_RETURN(auto txn, deps_.volatile_store->begin());
   MR_RETURN_IF_ERROR(txn->erase_prefix(""));
   MR_RETURN_IF_ERROR(write(*txn));
+  std::unique_lock lock(swap_mu_);
   MR_RETURN_IF_ERROR(txn->commit());
-  set_sealed(nullptr);
+  sealed_ = nullptr;
   return ok();
 }
 
@@ -142,22 +146,27 @@ Result<std::unique_ptr<store::Transaction>> LiveStore::begin() {
 }
 
 Result<std::unique_ptr<store::ReadTransaction>> LiveStore::begin_read() const {
-  if (auto s = sealed()) return s->begin_read();
+  // Shared while the snapshot is pinned: a swap (exclusive) cannot commit the new store between
+  // choosing the old one and reading from it.
+  std::shared_lock lock(swap_mu_);
+  if (sealed_) return sealed_->begin_read();
   return deps_.volatile_store->begin_read();
 }
 
 Status LiveStore::replace(NewState s, const std::function<Status(store::Transaction&)>& write) {
   const auto kind = seal_key_kind(s.seal_mode);
   if (!kind) {
-    // Seal mode Disabled: the state lives in memory only; drop anything persisted before.
+    // Seal mode Disabled: the state lives in memory only; drop anything persisted before. The
+    // memory transaction commits only after the wipe did, so a failed wipe changes nothing.
     MR_ASSIGN_OR_RETURN(auto txn, deps_.volatile_store->begin());
     MR_RETURN_IF_ERROR(txn->erase_prefix(""));
     MR_RETURN_IF_ERROR(write(*txn));
-    MR_RETURN_IF_ERROR(txn->commit());
-    set_sealed(nullptr);
     MR_ASSIGN_OR_RETURN(auto wipe, deps_.persistent->begin());
     MR_RETURN_IF_ERROR(wipe->erase_prefix(""));
+    std::unique_lock lock(swap_mu_);
     MR_RETURN_IF_ERROR(wipe->commit());
+    MR_RETURN_IF_ERROR(txn->commit());
+    sealed_ = nullptr;
     recovery_data_ = std::move(s.recovery_data);
     return ok();
   }
@@ -171,10 +180,12 @@ Status LiveStore::replace(NewState s, const std::function<Status(store::Transact
     MR_RETURN_IF_ERROR(store::put_string(txn, keys::kMetaRecoveryData, recovery_text));
     return write(txn);
   };
+  const std::uint64_t previous = counter();
+  std::unique_lock lock(swap_mu_);
   MR_ASSIGN_OR_RETURN(
       std::unique_ptr<seal::SealedStore> state,
-      seal::SealedStore::replace(*deps_.persistent, std::move(s.data_key), counter(), write_all));
-  set_sealed(std::move(state));
+      seal::SealedStore::replace(*deps_.persistent, std::move(s.data_key), previous, write_all));
+  sealed_ = std::move(state);
   recovery_data_ = std::move(s.recovery_data);
   return ok();
 }
@@ -208,9 +219,10 @@ Status LiveStore::adopt(std::unique_ptr<seal::SealedStore> state,
     MR_RETURN_IF_ERROR(
         store::put_string(*txn, keys::kMetaRecoveryData, encode_recovery_data(*new_recovery_data)));
   }
+  std::unique_lock lock(swap_mu_);
   MR_RETURN_IF_ERROR(txn->commit());
   if (new_recovery_data) recovery_data_ = std::move(*new_recovery_data);
-  set_sealed(std::move(state));
+  sealed_ = std::move(state);
   return ok();
 }
 
@@ -225,13 +237,8 @@ std::uint64_t LiveStore::counter() const {
 }
 
 std::shared_ptr<seal::SealedStore> LiveStore::sealed() const {
-  std::scoped_lock lock(mu_);
+  std::shared_lock lock(swap_mu_);
   return sealed_;
-}
-
-void LiveStore::set_sealed(std::shared_ptr<seal::SealedStore> s) {
-  std::scoped_lock lock(mu_);
-  sealed_ = std::move(s);
 }
 
 }  // namespace mr::core

@@ -17,8 +17,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <shared_mutex>
 
 #include "base/result.h"
 #include "core/recovery.h"
@@ -75,8 +75,9 @@ class LiveStore {
 
   // replace writes a whole new state in one transaction, then makes it live: sealed under
   // |s.data_key| with its meta records, or, for seal mode Disabled, into memory (the persistent
-  // store is then erased). |write| fills the new state; it may read the old one through
-  // begin_read(). On failure nothing changes.
+  // store is then erased). |write| fills the new state; it must not call begin_read() (readers
+  // wait while the new state commits): take a read transaction of the old state before. On
+  // failure nothing changes.
   [[nodiscard]] Status replace(NewState s, const std::function<Status(store::Transaction&)>& write);
 
   // recovery_data is the recovery data stored next to the sealed state (unauthenticated until a
@@ -102,11 +103,12 @@ class LiveStore {
 
  private:
   std::shared_ptr<seal::SealedStore> sealed() const;
-  void set_sealed(std::shared_ptr<seal::SealedStore> s);
 
   Deps deps_;
   RecoveryData recovery_data_;
-  mutable std::mutex mu_;                      // guards sealed_ (the pointer)
+  // Guards sealed_. Exclusive while the live store changes, from the commit of the new state to
+  // the swap; shared while a reader picks the live store and pins its snapshot.
+  mutable std::shared_mutex swap_mu_;
   std::shared_ptr<seal::SealedStore> sealed_;  // live when set; else memory
 };
 

@@ -10,8 +10,8 @@
 //   MR_RETURN_IF_ERROR(write_snapshot(txn, &current, next));   // only what changed
 //   MR_ASSIGN_OR_RETURN(Snapshot again, load_snapshot(read_txn)); // == next, records-wise
 //
-// Readers (activation, GET endpoints, TLS handshakes) use the published snapshot and never touch
-// the store or take the write lock.
+// Readers (activation, GET endpoints, TLS handshakes) use the published snapshot without the write
+// lock; only the update log and activation counters are read from the store.
 
 #include <map>
 #include <memory>
@@ -30,6 +30,9 @@
 #include "store/store.h"
 
 namespace mr::core {
+
+// kRootSecretSize is the size of the root secret (and of a rotated one).
+inline constexpr std::size_t kRootSecretSize = 32;
 
 struct Snapshot {
   State state = State::kUninitialized;

@@ -9,8 +9,6 @@
 namespace mr::core {
 namespace {
 
-constexpr std::size_t kRootSecretSize = 32;
-
 Error invalid(std::string_view context, const Error& e) {
   return Error{ErrorCode::kInvalidArgument, fmt::format("{}: {}", context, e.message)};
 }
@@ -46,8 +44,9 @@ auto generation_error() {
 
 }  // namespace
 
-Status check_templates(const manifest::Manifest& m, const SecretMap& values) {
-  return manifest::dry_run_report(m, manifest::with_placeholders(values))
+Status check_templates(const manifest::Manifest& m, const SecretMap& values,
+                       manifest::Placeholders which) {
+  return manifest::dry_run_report(m, manifest::with_placeholders(values, which))
       .first_error()
       .map_error([](Error e) { return invalid("running manifest template dry run", e); });
 }
@@ -66,7 +65,7 @@ Result<Snapshot> initial_state(const Snapshot& current, manifest::Manifest m, Un
   for (const auto& [name, def] : m.secrets) {
     if (def.user_defined) secrets.emplace(name, def);  // the definition, no value yet
   }
-  MR_RETURN_IF_ERROR(check_templates(m, secrets));
+  MR_RETURN_IF_ERROR(check_templates(m, secrets, manifest::Placeholders::kUnset));
 
   Snapshot next;
   next.state = State::kAcceptingMarbles;
@@ -142,16 +141,22 @@ Result<Snapshot> updated_state(const Snapshot& current, manifest::Manifest m, Un
     next.previous_secrets.insert_or_assign(name, (!is_new && kept) ? stored->second : fresh);
     next.secrets.insert_or_assign(name, std::move(fresh));
   }
-  MR_RETURN_IF_ERROR(check_templates(m, next.secrets));
+  MR_RETURN_IF_ERROR(
+      check_templates(m, next.secrets, manifest::Placeholders::kUserDefinedAndSymmetricKeys));
   MR_RETURN_IF_ERROR(finish(next, std::move(m)));
   return next;
 }
 
 Result<Snapshot> with_user_secrets(const Snapshot& current, SecretMap values) {
+  // The dry run: every stored user-defined secret gets placeholders, the uploads their values.
+  SecretMap dry =
+      manifest::with_placeholders(current.secrets, manifest::Placeholders::kUserDefined);
+  for (const auto& [name, secret] : values)
+    dry.insert_or_assign(name, secret);
+  MR_RETURN_IF_ERROR(check_templates(*current.manifest, dry, manifest::Placeholders::kUnset));
   Snapshot next = current;
   for (auto& [name, secret] : values)
     next.secrets.insert_or_assign(name, std::move(secret));
-  MR_RETURN_IF_ERROR(check_templates(*next.manifest, next.secrets));
   return next;
 }
 

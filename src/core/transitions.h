@@ -44,7 +44,9 @@ namespace mr::core {
 [[nodiscard]] Result<Snapshot> with_user_secrets(const Snapshot& current, SecretMap values);
 
 // check_templates runs the template dry run of |m| with |values|, placeholders standing in for
-// values not set yet. kInvalidArgument "running manifest template dry run: <first error>".
-[[nodiscard]] Status check_templates(const manifest::Manifest& m, const SecretMap& values);
+// the secrets |which| names. kInvalidArgument "running manifest template dry run: <first
+// error>".
+[[nodiscard]] Status check_templates(const manifest::Manifest& m, const SecretMap& values,
+                                     manifest::Placeholders which);
 
 }  // namespace mr::core

@@ -202,11 +202,15 @@ Result<UpdateResult> UpdateApi::apply(Core::Guard& guard, const manifest::Manife
   kLog.error("applying the manifest update failed; cancelling it", {{"error", r.error().message}});
   Snapshot cancelled = guard.snapshot();
   cancelled.pending.reset();
-  (void)guard.commit(
+  auto dropped = guard.commit(
       std::move(cancelled),
       {format_update_log_line(core_.clock().now(),
                               "Complete Manifest update cancelled due to error during apply",
                               {{"manifestFingerprint", fingerprint(next.raw())}})});
+  if (!dropped) {
+    kLog.error("dropping the failed manifest update failed; it stays pending",
+               {{"error", dropped.error().message}});
+  }
   return r;
 }
 

@@ -208,9 +208,13 @@ Result<RenderedParameters> ParameterTemplates::render(const Value& data, ErrorSt
   return out;
 }
 
-NameMap<Secret> with_placeholders(NameMap<Secret> values) {
+NameMap<Secret> with_placeholders(NameMap<Secret> values, Placeholders which) {
   for (auto& [name, s] : values) {
-    if (!s.cert_der.empty() || !s.private_key.empty() || !s.public_key.empty()) continue;
+    const bool unset = s.cert_der.empty() && s.private_key.empty() && s.public_key.empty();
+    const bool forced =
+        (which != Placeholders::kUnset && s.user_defined) ||
+        (which == Placeholders::kUserDefinedAndSymmetricKeys && s.type == kSecretSymmetricKey);
+    if (!unset && !forced) continue;
     const Bytes dummy = {0x41};
     if (s.user_defined || is_cert_type(s.type)) s.cert_der = dummy;
     s.private_key = dummy;
@@ -223,7 +227,7 @@ NameMap<Secret> placeholder_secrets(const Manifest& m) {
   NameMap<Secret> definitions = m.secrets;
   for (auto& [name, s] : definitions)
     s.cert_der = s.private_key = s.public_key = Bytes{};
-  return with_placeholders(std::move(definitions));
+  return with_placeholders(std::move(definitions), Placeholders::kUnset);
 }
 
 CheckReport dry_run_report(const Manifest& m, const NameMap<Secret>& secrets) {

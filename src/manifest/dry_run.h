@@ -78,10 +78,14 @@ class ParameterTemplates {
 // Private/Public; user-defined: all three).
 [[nodiscard]] NameMap<Secret> placeholder_secrets(const Manifest& m);
 
-// with_placeholders returns |values| with the placeholder values of placeholder_secrets in
-// every secret that has no value yet (a user-defined secret nobody uploaded): what a dry run of
-// the current state renders with.
-[[nodiscard]] NameMap<Secret> with_placeholders(NameMap<Secret> values);
+// Placeholders says which secrets a dry run renders with the placeholder values of
+// placeholder_secrets instead of their own: those without a value (SetManifest), every
+// user-defined one (a secret upload, whose uploads are then laid over them), or every
+// user-defined one and every symmetric key (a full manifest update), as upstream does.
+enum class Placeholders { kUnset, kUserDefined, kUserDefinedAndSymmetricKeys };
+
+// with_placeholders returns |values| with placeholder values in the secrets |which| names.
+[[nodiscard]] NameMap<Secret> with_placeholders(NameMap<Secret> values, Placeholders which);
 
 // dry_run_report executes every Marble's templates with |secrets| and dummy reserved values and
 // checks Env values for NUL bytes (spec 5.8 and rule 13). Messages:

@@ -56,15 +56,34 @@ bool key_less(const IntegrityIndex::Entry& e, std::string_view key) {
 
 }  // namespace
 
+// In memory a node holds its bucket digests side by side (hashing a node reads 8 KB in one run)
+// and its buckets in 16 groups of 16, so that a commit copies a node, one group and one bucket:
+// a few dozen pointers, not 256 reference counts scattered over the heap.
+inline constexpr std::size_t kGroupSize = 16;
+inline constexpr std::size_t kGroups = IntegrityIndex::kBucketsPerNode / kGroupSize;
+
 struct IntegrityIndex::Bucket {
   std::vector<Entry> entries;  // sorted by key, never empty
-  Digest digest;
+};
+
+struct IntegrityIndex::Group {
+  std::array<std::shared_ptr<const Bucket>, kGroupSize> buckets;  // null: empty
 };
 
 struct IntegrityIndex::Node {
-  std::array<std::shared_ptr<const Bucket>, kBucketsPerNode> buckets;  // null: empty
-  Digest digest;
+  std::array<Digest, kBucketsPerNode> digests{};             // of each bucket; zeros: empty
+  std::array<std::shared_ptr<const Group>, kGroups> groups;  // null: all its buckets empty
+  Digest digest{};
+  std::size_t buckets = 0;  // non-empty buckets
 };
+
+const IntegrityIndex::Bucket* IntegrityIndex::bucket(std::size_t b) const {
+  const auto& node = nodes_[node_of(b)];
+  if (!node) return nullptr;
+  const std::size_t j = b % kBucketsPerNode;
+  const auto& group = node->groups[j / kGroupSize];
+  return group ? group->buckets[j % kGroupSize].get() : nullptr;
+}
 
 namespace {
 
@@ -82,23 +101,6 @@ Bytes encode_bucket(const std::vector<IntegrityIndex::Entry>& entries) {
     put_digest(out, e.digest);
   }
   return out;
-}
-
-// node_digest_of hashes the digests of a node's buckets (zeros if they are all empty).
-template <class Get>
-Digest node_digest_of(Get bucket_digest) {
-  crypto::Sha256 h;
-  Bytes header;
-  put_header(header, kNodeMagic);
-  h.update(header);
-  bool empty = true;
-  for (std::size_t i = 0; i < IntegrityIndex::kBucketsPerNode; ++i) {
-    const Digest& d = bucket_digest(i);
-    empty = empty && d == kZero;
-    h.update(d);
-  }
-  Digest out = h.finish();
-  return empty ? kZero : out;
 }
 
 }  // namespace
@@ -125,17 +127,23 @@ std::size_t IntegrityIndex::bucket_of(std::string_view key) {
 }
 
 Digest IntegrityIndex::hash_node(const std::array<Digest, kBucketsPerNode>& bucket_digests) {
-  return node_digest_of([&](std::size_t i) -> const Digest& { return bucket_digests[i]; });
+  crypto::Sha256 h;
+  Bytes header;
+  put_header(header, kNodeMagic);
+  h.update(header);
+  bool empty = true;
+  for (const Digest& d : bucket_digests)
+    empty = empty && d == kZero;
+  if (empty) return kZero;
+  h.update(ByteSpan(bucket_digests.front().data(), bucket_digests.size() * sizeof(Digest)));
+  return h.finish();
 }
 
 const Digest* IntegrityIndex::find(std::string_view key) const {
-  const std::size_t b = bucket_of(key);
-  const auto& node = nodes_[node_of(b)];
-  if (!node) return nullptr;
-  const auto& bucket = node->buckets[b % kBucketsPerNode];
-  if (!bucket) return nullptr;
-  auto it = std::lower_bound(bucket->entries.begin(), bucket->entries.end(), key, key_less);
-  if (it == bucket->entries.end() || it->key != key) return nullptr;
+  const Bucket* b = bucket(bucket_of(key));
+  if (!b) return nullptr;
+  auto it = std::lower_bound(b->entries.begin(), b->entries.end(), key, key_less);
+  if (it == b->entries.end() || it->key != key) return nullptr;
   return &it->digest;
 }
 
@@ -143,10 +151,13 @@ std::vector<std::string> IntegrityIndex::keys(std::string_view prefix) const {
   std::vector<std::string> out;
   for (const auto& node : nodes_) {
     if (!node) continue;
-    for (const auto& bucket : node->buckets) {
-      if (!bucket) continue;
-      for (const auto& e : bucket->entries) {
-        if (e.key.starts_with(prefix)) out.push_back(e.key);
+    for (const auto& group : node->groups) {
+      if (!group) continue;
+      for (const auto& b : group->buckets) {
+        if (!b) continue;
+        for (const auto& e : b->entries) {
+          if (e.key.starts_with(prefix)) out.push_back(e.key);
+        }
       }
     }
   }
@@ -160,9 +171,7 @@ const Digest& IntegrityIndex::node_digest(std::size_t node) const {
 
 const Digest& IntegrityIndex::bucket_digest(std::size_t bucket) const {
   const auto& node = nodes_[node_of(bucket)];
-  if (!node) return kZero;
-  const auto& b = node->buckets[bucket % kBucketsPerNode];
-  return b ? b->digest : kZero;
+  return node ? node->digests[bucket % kBucketsPerNode] : kZero;
 }
 
 IntegrityIndex::Applied IntegrityIndex::apply(const Changes& changes) const {
@@ -173,14 +182,19 @@ IntegrityIndex::Applied IntegrityIndex::apply(const Changes& changes) const {
 
   Applied out;
   out.index = *this;
-  std::map<std::size_t, std::shared_ptr<Node>> touched;  // node index → its new copy
+  std::map<std::size_t, std::shared_ptr<Node>> nodes;    // touched node → its new copy
+  std::map<std::size_t, std::shared_ptr<Group>> groups;  // touched group (global index) → copy
   for (const auto& [b, list] : by_bucket) {
     const std::size_t n = node_of(b);
-    auto& node = touched[n];
-    if (!node) {
-      node = nodes_[n] ? std::make_shared<Node>(*nodes_[n]) : std::make_shared<Node>();
+    const std::size_t j = b % kBucketsPerNode;
+    auto& node = nodes[n];
+    if (!node) node = nodes_[n] ? std::make_shared<Node>(*nodes_[n]) : std::make_shared<Node>();
+    auto& group = groups[b / kGroupSize];
+    if (!group) {
+      const auto& old = node->groups[j / kGroupSize];
+      group = old ? std::make_shared<Group>(*old) : std::make_shared<Group>();
     }
-    auto& slot = node->buckets[b % kBucketsPerNode];
+    auto& slot = group->buckets[j % kGroupSize];
     std::vector<Entry> entries = slot ? slot->entries : std::vector<Entry>{};
     for (const auto* change : list) {
       const std::string& key = change->first;
@@ -199,28 +213,30 @@ IntegrityIndex::Applied IntegrityIndex::apply(const Changes& changes) const {
       }
     }
     const std::string key = store::keys::integrity_bucket(b);
+    if (slot) --node->buckets;
     if (entries.empty()) {
       slot.reset();
+      node->digests[j] = kZero;
       out.writes.emplace_back(key, std::nullopt);
     } else {
       Bytes stored = encode_bucket(entries);
-      auto bucket = std::make_shared<Bucket>();
-      bucket->digest = stored_digest(stored);
-      bucket->entries = std::move(entries);
-      slot = std::move(bucket);
+      node->digests[j] = stored_digest(stored);
+      slot = std::make_shared<const Bucket>(Bucket{std::move(entries)});
+      ++node->buckets;
       out.writes.emplace_back(key, std::move(stored));
     }
   }
-  for (auto& [n, node] : touched) {
-    const bool empty = std::all_of(node->buckets.begin(), node->buckets.end(),
+  for (auto& [g, group] : groups) {
+    const bool empty = std::all_of(group->buckets.begin(), group->buckets.end(),
                                    [](const auto& b) { return b == nullptr; });
-    if (empty) {
+    nodes[g / kGroups]->groups[g % kGroups] = empty ? nullptr : std::move(group);
+  }
+  for (auto& [n, node] : nodes) {
+    if (node->buckets == 0) {
       out.index.nodes_[n].reset();
       continue;
     }
-    node->digest = node_digest_of([&](std::size_t i) -> const Digest& {
-      return node->buckets[i] ? node->buckets[i]->digest : kZero;
-    });
+    node->digest = hash_node(node->digests);
     out.index.nodes_[n] = std::move(node);
   }
   return out;

@@ -110,7 +110,9 @@ class IntegrityIndex {
 
  private:
   struct Bucket;
+  struct Group;
   struct Node;
+  const Bucket* bucket(std::size_t b) const;
   std::array<std::shared_ptr<const Node>, kNodes> nodes_;  // null: empty node
   std::size_t size_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <charconv>
 #include <map>
 #include <mutex>
@@ -125,10 +126,46 @@ struct SealedStore::Shared {
   // a reader pins its snapshot of |inner| and takes |current|, so the two always match.
   mutable std::shared_mutex publish_mu;
   VersionPtr current;  // guarded by publish_mu
+  // A commit whose inner commit reported failure may still have become durable (an I/O error
+  // after the write, a process that died): until settle() finds out which, its version and the
+  // sealed root it wrote wait here. Guarded by publish_mu; |unsettled| mirrors it for a cheap
+  // check.
+  struct Uncertain {
+    VersionPtr version;
+    Bytes root;
+  };
+  std::optional<Uncertain> uncertain;
+  std::atomic<bool> unsettled{false};
 
   VersionPtr version() const {
     std::shared_lock lock(publish_mu);
     return current;
+  }
+
+  // settle decides an uncertain commit from the root in the store: ours landed (its version
+  // becomes current), or the previous root is still there (nothing changed); anything else is
+  // an integrity failure (and stays one until the state is reopened).
+  Status settle() {
+    if (!unsettled.load()) return ok();
+    std::unique_lock lock(publish_mu);
+    if (!uncertain) return ok();
+    MR_ASSIGN_OR_RETURN(auto raw, inner.begin_read());
+    MR_ASSIGN_OR_RETURN(auto stored, raw->get(keys::kIntegrityRoot));
+    if (stored && *stored == uncertain->root) {
+      current = uncertain->version;
+    } else {
+      auto plain = stored ? open_record(dek.span(), keys::kIntegrityRoot, *stored)
+                          : Result<Bytes>(fail(ErrorCode::kDataLoss, "missing"));
+      auto root = plain ? IntegrityIndex::decode_root(*plain)
+                        : Result<IntegrityIndex::Root>(fail(plain.error()));
+      if (!root || root->counter != current->counter) {
+        return fail(integrity_failure(
+            {"the integrity root \"integrity:root\" changed on disk after a commit failed"}));
+      }
+    }
+    uncertain.reset();
+    unsettled = false;
+    return ok();
   }
 };
 
@@ -231,7 +268,11 @@ class SealedTransaction final : public store::Transaction {
     MR_RETURN_IF_ERROR(inner_->put(keys::kIntegrityRoot, root));
     auto version = std::make_shared<const Version>(Version{std::move(next.index), counter});
     std::unique_lock lock(shared_->publish_mu);
-    MR_RETURN_IF_ERROR(inner_->commit());
+    if (auto st = inner_->commit(); !st) {
+      shared_->uncertain = SealedStore::Shared::Uncertain{std::move(version), std::move(root)};
+      shared_->unsettled = true;
+      return st;
+    }
     shared_->current = std::move(version);
     return ok();
   }
@@ -417,12 +458,14 @@ Result<std::unique_ptr<SealedStore>> SealedStore::replace(
 
 Result<std::unique_ptr<store::Transaction>> SealedStore::begin() {
   MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin());
+  MR_RETURN_IF_ERROR(shared_->settle());
   // Writers are serialised by the inner store, so the current version is the base.
   return std::unique_ptr<store::Transaction>(std::make_unique<SealedTransaction>(
       shared_, std::move(inner), shared_->version(), /*force_root=*/false));
 }
 
 Result<std::unique_ptr<store::ReadTransaction>> SealedStore::begin_read() {
+  MR_RETURN_IF_ERROR(shared_->settle());
   std::shared_lock lock(shared_->publish_mu);
   MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin_read());
   return std::unique_ptr<store::ReadTransaction>(
@@ -433,7 +476,7 @@ std::uint64_t SealedStore::counter() const {
   return shared_->version()->counter;
 }
 
-std::size_t SealedStore::records() const {
+std::size_t SealedStore::records_for_test() const {
   return shared_->version()->index.size();
 }
 

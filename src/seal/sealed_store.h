@@ -23,7 +23,13 @@
 // callers get kInvalidArgument for them. Errors of the inner store pass through.
 //
 // Concurrency: any number of readers and one writer (the inner store serialises writers). A read
-// transaction is checked against the integrity version of the commit its snapshot shows.
+// transaction is checked against the integrity version of the commit its snapshot shows. Two
+// SealedStores over one inner store (the old and the new one around replace()) do not know of
+// each other: whoever swaps them must keep readers of the old one from pinning a snapshot while
+// the new one commits (LiveStore does).
+//
+// A commit whose inner commit reports failure may still have become durable; the next begin() or
+// begin_read() finds out from the stored root and carries on from whichever state is there.
 //
 // Record format (version 1): u8 version=1 ‖ 12-byte random nonce ‖ AES-GCM ciphertext ‖ 16-byte
 // tag, with the record's key as associated data.
@@ -89,8 +95,8 @@ class SealedStore final : public store::Store {
 
   // counter returns the commit counter of the last commit (the root's).
   [[nodiscard]] std::uint64_t counter() const;
-  // records returns the number of records in the state (meta records included).
-  [[nodiscard]] std::size_t records() const;
+  // records_for_test returns the number of records in the state (meta records included).
+  [[nodiscard]] std::size_t records_for_test() const;
   // data_key returns a copy of the DEK.
   [[nodiscard]] SecretBytes data_key() const;
 

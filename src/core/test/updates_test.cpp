@@ -435,5 +435,60 @@ TEST_F(UpdatesTest, InvalidFullUpdateIsRefusedUpFront) {
   EXPECT_FALSE(updates_->pending());
 }
 
+// The dry run of a full update renders user-defined secrets and symmetric keys with placeholders,
+// as upstream does (spec 5.11), whatever was uploaded: a template that works with the
+// placeholder is accepted even when the uploaded value would not fit it.
+TEST_F(UpdatesTest, UpdateDryRunUsesPlaceholdersForUserDefinedAndSymmetricSecrets) {
+  auto s = parse_user_secrets(gojson::Json{{"userKey", {{"Key", base64_encode(Bytes(16, 0x11))}}}});
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(secrets_->set("alice", *s));
+  gojson::Json next = base_manifest();
+  next["Marbles"]["backend"]["Parameters"]["Env"]["USERKEY"] = "{{ pem .Secrets.userKey.Cert }}";
+  ASSERT_TRUE(updates_->update("alice", next.dump()));
+  auto r = updates_->acknowledge("bob", next.dump());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->applied);
+  EXPECT_EQ(client_->manifest()->raw, next.dump());
+}
+
+// What a commit publishes is exactly what a restart loads back from the records it wrote.
+TEST_F(UpdatesTest, PublishedStateIsWhatARestartLoads) {
+  upload_token();
+  ASSERT_TRUE(updates_->update(
+      "alice", gojson::Json{{"Packages", {{"backend", {{"SecurityVersion", 4}}}}}}.dump()));
+  gojson::Json next = base_manifest();
+  next["Config"]["RotateRootSecret"] = true;
+  next["Secrets"].erase("doomed");
+  next["Secrets"]["fresh"] = {{"Type", "cert-ecdsa"}, {"Size", 256}, {"Shared", true}};
+  ASSERT_TRUE(updates_->update("alice", next.dump()));
+  ASSERT_TRUE(updates_->acknowledge("bob", next.dump())->applied);
+  gojson::Json pending = next;
+  pending["Config"]["RotateRootSecret"] = false;
+  ASSERT_TRUE(updates_->update("alice", pending.dump()));  // stays pending (bob has not acked)
+  ASSERT_TRUE(core_->claim_activation(core_->snapshot(), "backend", 1000));
+
+  const SnapshotPtr before = core_->snapshot();
+  const std::vector<std::string> log_before = *updates_->log();
+  restart();
+  const SnapshotPtr after = core_->snapshot();
+  EXPECT_EQ(after->state, before->state);
+  EXPECT_EQ(after->ca->root.der(), before->ca->root.der());
+  EXPECT_EQ(after->ca->intermediate.der(), before->ca->intermediate.der());
+  EXPECT_EQ(after->ca->marble_root.der(), before->ca->marble_root.der());
+  EXPECT_TRUE(after->root_secret->equals(before->root_secret->span()));
+  EXPECT_TRUE(after->previous_root_secret->equals(before->previous_root_secret->span()));
+  EXPECT_EQ(after->manifest->raw(), before->manifest->raw());
+  EXPECT_EQ(after->manifest_signature, before->manifest_signature);
+  EXPECT_EQ(after->packages, before->packages);
+  EXPECT_EQ(after->secrets, before->secrets);
+  EXPECT_EQ(after->previous_secrets, before->previous_secrets);
+  EXPECT_EQ(after->pending, before->pending);
+  EXPECT_EQ(after->users, before->users);
+  EXPECT_EQ(after->templates.size(), before->templates.size());
+  EXPECT_EQ(after->update_log_length, before->update_log_length);
+  EXPECT_EQ(*updates_->log(), log_before);
+  EXPECT_EQ(*core_->activations("backend"), 1u);
+}
+
 }  // namespace
 }  // namespace mr::core

@@ -14,6 +14,7 @@
 #include "store/memory/memory_store.h"
 #include "store/records.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/testing/fault_injecting_store.h"
 
 namespace mr::seal {
 namespace {
@@ -100,7 +101,7 @@ TEST_F(SealedStoreTest, MetaRecordsAreReadableButCovered) {
   EXPECT_EQ(raw_get(keys::kMetaSealedDataKey), "sealed-dek");
   EXPECT_EQ(raw_get(keys::kMetaRecoveryData), "null");
   EXPECT_NE(raw_get("metadata"), "not meta");
-  EXPECT_EQ(sealed_->records(), 3u);
+  EXPECT_EQ(sealed_->records_for_test(), 3u);
   raw_put(keys::kMetaRecoveryData, as_bytes("{\"abcd\":true}"));
   EXPECT_THAT(reopen_error(), HasSubstr("record \"meta:recoveryData\" differs"));
 }
@@ -113,7 +114,7 @@ TEST_F(SealedStoreTest, ReopensAVerifiedStateWithItsCounter) {
   auto again = reopen();
   ASSERT_TRUE(again.has_value()) << again.error().message;
   EXPECT_EQ((*again)->counter(), 3u);
-  EXPECT_EQ((*again)->records(), 3u);
+  EXPECT_EQ((*again)->records_for_test(), 3u);
   auto r = *(*again)->begin_read();
   EXPECT_EQ(to_string(**r->get("secret:a")), "3");
   EXPECT_EQ(*r->list("secret:"), (std::vector<std::string>{"secret:a", "secret:b"}));
@@ -287,7 +288,7 @@ TEST_F(SealedStoreTest, ReplaceWritesANewStateUnderANewKey) {
   EXPECT_FALSE(reopen().has_value());  // the old key no longer opens the root
   auto again = SealedStore::open(raw_, next.clone());
   ASSERT_TRUE(again.has_value()) << again.error().message;
-  EXPECT_EQ((*again)->records(), 1u);
+  EXPECT_EQ((*again)->records_for_test(), 1u);
 }
 
 TEST_F(SealedStoreTest, FailedReplaceLeavesTheOldState) {
@@ -360,6 +361,59 @@ TEST(SealedRecordTest, WrongKeyTamperAndMoveAreDataLoss) {
   }
   EXPECT_EQ(open_record(dek.span(), "rootSecret", ByteSpan(sealed).first(20)).error().code,
             ErrorCode::kDataLoss);
+}
+
+// A commit reported as failed may have become durable (kAfter) or not (kBefore): the store
+// carries on from whichever state is there, and the state still verifies afterwards.
+TEST(SealedStoreFaultTest, ACommitOfUnknownOutcomeIsSettledFromTheStoredRoot) {
+  using store::testing::FaultTiming;
+  for (FaultTiming timing : {FaultTiming::kBefore, FaultTiming::kAfter}) {
+    SCOPED_TRACE(timing == FaultTiming::kAfter ? "durable" : "lost");
+    store::MemoryStore raw;
+    store::testing::FaultInjectingStore faulty(raw);
+    SecretBytes dek = crypto::random_secret(32);
+    auto sealed =
+        std::move(*SealedStore::replace(faulty, dek.clone(), 0, [](store::Transaction& txn) {
+          return txn.put("state", as_bytes("1"));
+        }));
+    faulty.set_plan({1, store::testing::kFaultCommit, timing, store::testing::FaultRepeat::kOnce});
+    {
+      auto txn = *sealed->begin();
+      ASSERT_TRUE(txn->put("state", as_bytes("2")));
+      ASSERT_FALSE(txn->commit());
+    }
+    const std::string want = timing == FaultTiming::kAfter ? "2" : "1";
+    auto read = sealed->begin_read();
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(to_string(**(*read)->get("state")), want);
+    auto txn = *sealed->begin();
+    ASSERT_TRUE(txn->put("next", as_bytes("x")));
+    ASSERT_TRUE(txn->commit());
+    auto again = SealedStore::open(raw, dek.clone());
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(to_string(**(*(*again)->begin_read())->get("state")), want);
+  }
+}
+
+TEST(SealedStoreFaultTest, ARootChangedAfterAFailedCommitIsAnIntegrityFailure) {
+  store::MemoryStore raw;
+  store::testing::FaultInjectingStore faulty(raw);
+  auto sealed = std::move(*SealedStore::replace(faulty, crypto::random_secret(32), 0, nullptr));
+  faulty.set_plan({1, store::testing::kFaultCommit, store::testing::FaultTiming::kBefore,
+                   store::testing::FaultRepeat::kOnce});
+  {
+    auto txn = *sealed->begin();
+    ASSERT_TRUE(txn->put("state", as_bytes("2")));
+    ASSERT_FALSE(txn->commit());
+  }
+  {
+    auto txn = *raw.begin();
+    ASSERT_TRUE(txn->put(keys::kIntegrityRoot, as_bytes("replaced")));
+    ASSERT_TRUE(txn->commit());
+  }
+  auto read = sealed->begin_read();
+  ASSERT_FALSE(read);
+  EXPECT_THAT(read.error().message, HasSubstr("changed on disk after a commit failed"));
 }
 
 // The same attacks on the real SQLite file.

@@ -182,6 +182,9 @@ Result<std::unique_ptr<Connection>> open_connection(const std::filesystem::path&
       return failf(ErrorCode::kUnavailable, "cannot enable WAL mode (journal_mode is {})", mode);
     }
     MR_RETURN_IF_ERROR(sqlite::exec(db, "PRAGMA synchronous=FULL", "setting synchronous=FULL"));
+    MR_RETURN_IF_ERROR(
+        sqlite::exec(db, fmt::format("PRAGMA cache_size=-{}", options.writer_cache_kib).c_str(),
+                     "setting the page cache size"));
     MR_RETURN_IF_ERROR(create_schema(db));
   } else {
     MR_RETURN_IF_ERROR(sqlite::exec(db, "PRAGMA query_only=1", "setting query_only"));

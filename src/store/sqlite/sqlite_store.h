@@ -29,6 +29,10 @@ struct SqliteOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // How many idle reader connections are kept for reuse (more may be open at once).
   std::size_t max_idle_readers = 4;
+  // The writer's page cache (PRAGMA cache_size), in KiB: a commit then finds the pages it
+  // changes (a record, its integrity bucket, the root) in memory at any state size. Filled only
+  // as pages are used.
+  std::size_t writer_cache_kib = 16 * 1024;
 };
 
 class SqliteStore final : public Store {
