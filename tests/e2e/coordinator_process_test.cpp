@@ -21,13 +21,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string source(const std::string& rel) {
   return read_file(std::string(MR_SOURCE_DIR) + "/" + rel);
 }

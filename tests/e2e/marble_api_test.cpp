@@ -38,13 +38,6 @@ constexpr char kUuid[] = "6BA7B810-9DAD-11D1-80B4-00C04FD430C8";  // canonicalis
 constexpr int kOk = 0, kInvalidArgument = 3, kPermissionDenied = 7, kFailedPrecondition = 9,
               kUnavailable = 14;
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void write_file(const std::filesystem::path& path, ByteSpan data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));

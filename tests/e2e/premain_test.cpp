@@ -30,13 +30,6 @@ using ::testing::StartsWith;
 
 const std::string kPremain = std::string(MR_BINARY_DIR) + "/bin/marblerun-premain";
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 mode_t mode_of(const std::filesystem::path& p) {
   struct stat st {};
   EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;

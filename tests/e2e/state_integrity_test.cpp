@@ -34,39 +34,29 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string key_path(const std::string& name) {
-  return std::string(MR_SOURCE_DIR) + "/tests/testdata/keys/" + name;
-}
-
 std::vector<std::string> as_alice() {
-  return {"--cert", key_path("alice.cert.pem"), "--key", key_path("alice.key.pem")};
+  return {"--cert", testdata_key("alice.cert.pem"), "--key", testdata_key("alice.key.pem")};
 }
 
 // A manifest with a user-defined secret alice may write, and recovery key 1.
 std::string manifest() {
   using J = gojson::Json;
-  return J{{"Packages", {{"app", {{"Debug", true}}}}},
-           {"Marbles",
-            {{"app",
-              {{"Package", "app"},
-               {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}}}}}}}}},
-           {"Secrets", {{"token", {{"Type", "plain"}, {"UserDefined", true}}}}},
-           {"Users",
-            {{"alice",
-              {{"Certificate", read_file(key_path("alice.cert.pem"))}, {"Roles", {"secrets"}}}}}},
-           {"Roles",
-            {{"secrets",
-              {{"ResourceType", "Secrets"},
-               {"ResourceNames", {"token"}},
-               {"Actions", {"ReadSecret", "WriteSecret"}}}}}},
-           {"RecoveryKeys", {{"officer", read_file(key_path("recovery_1.pub.pem"))}}}}
+  return J{
+      {"Packages", {{"app", {{"Debug", true}}}}},
+      {"Marbles",
+       {{"app",
+         {{"Package", "app"},
+          {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}}}}}}}}},
+      {"Secrets", {{"token", {{"Type", "plain"}, {"UserDefined", true}}}}},
+      {"Users",
+       {{"alice",
+         {{"Certificate", read_file(testdata_key("alice.cert.pem"))}, {"Roles", {"secrets"}}}}}},
+      {"Roles",
+       {{"secrets",
+         {{"ResourceType", "Secrets"},
+          {"ResourceNames", {"token"}},
+          {"Actions", {"ReadSecret", "WriteSecret"}}}}}},
+      {"RecoveryKeys", {{"officer", read_file(testdata_key("recovery_1.pub.pem"))}}}}
       .dump();
 }
 
@@ -254,7 +244,7 @@ TEST(StateIntegrityProcess, RecoveryAfterAWrongFirstUpload) {
   auto c = CoordinatorProcess::start({data});
   ASSERT_EQ(status_code(*c), 1);
   EXPECT_EQ(data_of(recover(*c, Bytes(16, 7), as_bytes("x")))["remaining"], 1);
-  auto key = *crypto::PrivateKey::from_pem(read_file(key_path("recovery_1.key.pem")));
+  auto key = *crypto::PrivateKey::from_pem(read_file(testdata_key("recovery_1.key.pem")));
   auto plain = *crypto::rsa_oaep_decrypt(key, *base64_decode(secret_b64));
   auto sig = *crypto::sign(key, plain.span(), crypto::HashAlg::kSha256);
   const HttpResult r = recover(*c, plain.span(), sig);

@@ -21,43 +21,32 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string key_path(const std::string& name) {
-  return std::string(MR_SOURCE_DIR) + "/tests/testdata/keys/" + name;
-}
-
 gojson::Json manifest() {
   using J = gojson::Json;
-  return J{
-      {"Packages", {{"app", {{"Debug", true}}}}},
-      {"Marbles",
-       {{"app",
-         {{"Package", "app"},
-          {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}}}}}}}}},
-      {"Secrets",
-       {{"token", {{"Type", "plain"}, {"UserDefined", true}}},
-        {"shared", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}}}},
-      {"Users",
-       {{"alice",
-         {{"Certificate", read_file(key_path("alice.cert.pem"))},
-          {"Roles", {"secrets", "updater"}}}},
-        {"bob", {{"Certificate", read_file(key_path("bob.cert.pem"))}, {"Roles", {"updater"}}}}}},
-      {"Roles",
-       {{"secrets",
-         {{"ResourceType", "Secrets"},
-          {"ResourceNames", {"token"}},
-          {"Actions", {"ReadSecret", "WriteSecret"}}}},
-        {"updater", {{"ResourceType", "Manifest"}, {"Actions", {"UpdateManifest"}}}}}}};
+  return J{{"Packages", {{"app", {{"Debug", true}}}}},
+           {"Marbles",
+            {{"app",
+              {{"Package", "app"},
+               {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}}}}}}}}},
+           {"Secrets",
+            {{"token", {{"Type", "plain"}, {"UserDefined", true}}},
+             {"shared", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}}}},
+           {"Users",
+            {{"alice",
+              {{"Certificate", read_file(testdata_key("alice.cert.pem"))},
+               {"Roles", {"secrets", "updater"}}}},
+             {"bob",
+              {{"Certificate", read_file(testdata_key("bob.cert.pem"))}, {"Roles", {"updater"}}}}}},
+           {"Roles",
+            {{"secrets",
+              {{"ResourceType", "Secrets"},
+               {"ResourceNames", {"token"}},
+               {"Actions", {"ReadSecret", "WriteSecret"}}}},
+             {"updater", {{"ResourceType", "Manifest"}, {"Actions", {"UpdateManifest"}}}}}}};
 }
 
 std::vector<std::string> as_user(const std::string& user) {
-  return {"--cert", key_path(user + ".cert.pem"), "--key", key_path(user + ".key.pem")};
+  return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
 }
 
 gojson::Json json_of(const HttpResult& r) {
@@ -115,14 +104,14 @@ TEST_F(UsersUpdates, SecretsWithRbacAndLeafOnlyAuthentication) {
 
   // carol holds her own key and appends alice's (public) certificate to her chain: still carol.
   const std::string chain = (dir_.path() / "chain.pem").string();
-  std::ofstream(chain) << read_file(key_path("carol.cert.pem"))
-                       << read_file(key_path("alice.cert.pem"));
+  std::ofstream(chain) << read_file(testdata_key("carol.cert.pem"))
+                       << read_file(testdata_key("alice.cert.pem"));
   HttpResult impostor =
-      get("/api/v2/secrets?s=token", {"--cert", chain, "--key", key_path("carol.key.pem")});
+      get("/api/v2/secrets?s=token", {"--cert", chain, "--key", testdata_key("carol.key.pem")});
   EXPECT_EQ(impostor.status, 401) << impostor.body;
   // alice's certificate with another key cannot even complete the handshake.
-  HttpResult stolen = get("/api/v2/secrets?s=token", {"--cert", key_path("alice.cert.pem"), "--key",
-                                                      key_path("carol.key.pem")});
+  HttpResult stolen = get("/api/v2/secrets?s=token", {"--cert", testdata_key("alice.cert.pem"),
+                                                      "--key", testdata_key("carol.key.pem")});
   EXPECT_NE(stolen.status, 200);
 
   EXPECT_EQ(get("/api/v2/secrets", as_user("alice")).status, 400);
@@ -218,7 +207,8 @@ TEST(PackageUpdate, SecurityVersionWithRealQuotes) {
       {"Packages", {{"pkg", {{"SignerID", signer}, {"ProductID", 3}, {"SecurityVersion", 3}}}}},
       {"Marbles", {{"app", {{"Package", "pkg"}}}}},
       {"Users",
-       {{"alice", {{"Certificate", read_file(key_path("alice.cert.pem"))}, {"Roles", {"pkg"}}}}}},
+       {{"alice",
+         {{"Certificate", read_file(testdata_key("alice.cert.pem"))}, {"Roles", {"pkg"}}}}}},
       {"Roles",
        {{"pkg",
          {{"ResourceType", "Packages"},

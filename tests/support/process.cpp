@@ -190,4 +190,15 @@ HttpResult curl_https(const std::string& url, const std::string* body,
   return r;
 }
 
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string testdata_key(const std::string& name) {
+  return std::string(MR_SOURCE_DIR) + "/tests/testdata/keys/" + name;
+}
+
 }  // namespace mr::test

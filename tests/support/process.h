@@ -59,6 +59,11 @@ struct HttpResult {
 [[nodiscard]] HttpResult curl_https(const std::string& url, const std::string* body = nullptr,
                                     const std::vector<std::string>& extra = {});
 
+// read_file returns the bytes of |path| ("" if it cannot be read).
+[[nodiscard]] std::string read_file(const std::filesystem::path& path);
+// testdata_key returns the path of tests/testdata/keys/<name> in the source tree.
+[[nodiscard]] std::string testdata_key(const std::string& name);
+
 // run_command runs |argv| and returns (exit code, stdout+stderr).
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
                                         const std::map<std::string, std::string>& env = {});
