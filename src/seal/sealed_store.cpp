@@ -50,15 +50,33 @@ Error integrity_failure(const std::vector<std::string>& problems) {
 
 namespace {
 
+// shown returns |key| for a message: a key the host planted may hold anything, so bytes outside
+// printable ASCII are escaped and long keys cut.
+std::string shown(std::string_view key) {
+  constexpr std::size_t kMaxShown = 120;
+  std::string out;
+  for (std::size_t i = 0; i < key.size() && i < kMaxShown; ++i) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  if (key.size() > kMaxShown) out += fmt::format("...({} bytes)", key.size());
+  return out;
+}
+
 std::string added(std::string_view key) {
-  return fmt::format("record \"{}\" was added", key);
+  return fmt::format("record \"{}\" was added", shown(key));
 }
 std::string removed(std::string_view key) {
-  return fmt::format("record \"{}\" was removed", key);
+  return fmt::format("record \"{}\" was removed", shown(key));
 }
 std::string differs(std::string_view key) {
   return fmt::format(
-      "record \"{}\" differs from the value last committed (changed, replayed or moved)", key);
+      "record \"{}\" differs from the value last committed (changed, replayed or moved)",
+      shown(key));
 }
 
 // Version is the integrity index of one commit.
@@ -328,7 +346,7 @@ Result<IntegrityIndex> verify_integrity_records(store::ReadTransaction& raw,
     if (key == keys::kIntegrityRoot) continue;
     const auto b = bucket_number(key);
     if (!b) {
-      problems.push_back(fmt::format("integrity record \"{}\" was added", key));
+      problems.push_back(fmt::format("integrity record \"{}\" was added", shown(key)));
       continue;
     }
     MR_ASSIGN_OR_RETURN(auto value, raw.get(key));
@@ -394,7 +412,7 @@ Result<Version> verify_state(store::ReadTransaction& raw, ByteSpan dek) {
   for (std::size_t i = 0; i < stored_keys.size(); ++i) {
     const std::string& key = stored_keys[i];
     if (i > 0 && stored_keys[i - 1] == key) {
-      problems.push_back(fmt::format("record \"{}\" is stored twice", key));
+      problems.push_back(fmt::format("record \"{}\" is stored twice", shown(key)));
       continue;
     }
     if (keys::is_integrity(key)) continue;  // checked above

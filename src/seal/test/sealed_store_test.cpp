@@ -224,6 +224,16 @@ TEST_F(SealedStoreTest, ManyProblemsAreCountedNotAllListed) {
   EXPECT_THAT(reopen_error(), HasSubstr("and 20 more"));
 }
 
+TEST_F(SealedStoreTest, PlantedKeysAreShownEscapedAndCut) {
+  create({{"state", "3"}});
+  raw_put("evil\n\x1b[31m\"key", as_bytes("x"));
+  raw_put(std::string(5000, 'k'), as_bytes("x"));
+  const std::string err = reopen_error();
+  EXPECT_THAT(err, HasSubstr("record \"evil\\x0a\\x1b[31m\\x22key\" was added"));
+  EXPECT_THAT(err, HasSubstr("...(5000 bytes)\" was added"));
+  EXPECT_LT(err.size(), 1000u);
+}
+
 TEST_F(SealedStoreTest, NoContentInMessages) {
   create({{"secret:db", "hunter2-secret"}});
   raw_put("secret:db", *seal_record(dek_.span(), "secret:db", as_bytes("hunter3-secret")));
