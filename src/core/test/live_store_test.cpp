@@ -107,6 +107,9 @@ TEST_F(LiveStoreTest, ReadersDuringCommitsAndRewrites) {
       }
     });
   }
+  // Start writing only once every reader runs (a loaded machine may schedule them late).
+  while (reads.load() < 3)
+    std::this_thread::yield();
   for (int i = 1; i <= 60; ++i) {
     if (i % 10 == 0) {
       ASSERT_TRUE(
