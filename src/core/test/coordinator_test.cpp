@@ -629,6 +629,21 @@ TEST_F(CoordinatorTest, RecoveryRefusesATamperedStateUntilItIsRestored) {
   EXPECT_EQ(state(), State::kAcceptingMarbles);
 }
 
+// The recovery data is read before any key can check it: garbage there must neither stop the
+// Coordinator from reaching recovery mode nor get a state adopted.
+TEST_F(CoordinatorTest, GarbageRecoveryDataIsOnlyAHint) {
+  auto secrets = *api_->set_manifest(manifest_with_keys({1}));
+  stop();
+  host_put(store::keys::kMetaRecoveryData, as_bytes("{not json"));
+  remove_seal_key();
+  restart();
+  ASSERT_EQ(state(), State::kRecovery);
+  auto r = upload(secrets, 1);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr("\"meta:recoveryData\" differs"));
+  EXPECT_EQ(state(), State::kRecovery);
+}
+
 TEST_F(CoordinatorTest, RecoverInStateTwoSaysThereIsNothingToRecover) {
   auto r = api_->recover(SecretBytes(Bytes(32, 1)), {});
   ASSERT_FALSE(r);

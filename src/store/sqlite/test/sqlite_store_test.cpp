@@ -44,12 +44,20 @@ std::optional<std::string> read(Store& store, std::string_view key) {
   return *v;
 }
 
-// raw_exec runs |sql| on a separate, plain SQLite connection to |file|.
-void raw_exec(const fs::path& file, const char* sql) {
+// raw_exec_error runs |sql| on a separate, plain SQLite connection to |file| and returns
+// SQLite's error message ("" on success).
+std::string raw_exec_error(const fs::path& file, const char* sql) {
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) return "cannot open";
+  std::string error;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) error = sqlite3_errmsg(db);
   sqlite3_close(db);
+  return error;
+}
+
+// raw_exec runs |sql| like raw_exec_error and expects it to succeed.
+void raw_exec(const fs::path& file, const char* sql) {
+  EXPECT_EQ(raw_exec_error(file, sql), "") << sql;
 }
 
 TEST(SqliteStoreTest, CreatesDirectoryAndFilesWithPrivateModes) {
@@ -180,13 +188,9 @@ TEST(SqliteStoreTest, ATableOfAnotherShapeIsRefused) {
 TEST(SqliteStoreTest, KeysAreAlwaysText) {
   TempDir tmp;
   { ASSERT_NE(open_store(tmp / "seal"), nullptr); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((tmp / "seal" / "state.db").c_str(), &db), SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "INSERT INTO kv VALUES(x'6162', x'01')", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  EXPECT_NE(std::string(sqlite3_errmsg(db)).find("cannot store BLOB value in TEXT column"),
+  EXPECT_NE(raw_exec_error(tmp / "seal" / "state.db", "INSERT INTO kv VALUES(x'6162', x'01')")
+                .find("cannot store BLOB value in TEXT column"),
             std::string::npos);
-  sqlite3_close(db);
 }
 
 TEST(SqliteStoreTest, TriggersAddedWhileOpenNeverRun) {
