@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/encoding.h"
+#include "base/json_depth.h"
 #include "base/strings.h"
 
 namespace mr::gojson {
@@ -38,6 +39,7 @@ Result<Json> parse(std::string_view text) {
   if (trim_space(text).empty()) {
     return fail(ErrorCode::kInvalidArgument, "unexpected end of JSON input");
   }
+  MR_RETURN_IF_ERROR(check_json_depth(text));
   return parse_impl(text);
 }
 

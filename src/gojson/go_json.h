@@ -34,7 +34,8 @@ namespace mr::gojson {
 using Json = nlohmann::ordered_json;
 
 // parse parses |text| strictly (RFC 8259; no comments, no trailing garbage). kInvalidArgument
-// "invalid JSON at byte N: <reason>" on syntax errors; the input is never echoed.
+// "invalid JSON at byte N: <reason>" on syntax errors; the input is never echoed. Text nested
+// deeper than kMaxJsonDepth (64) is refused before any DOM is built (base/json_depth.h).
 [[nodiscard]] Result<Json> parse(std::string_view text);
 
 // kind_name returns Go's name for a JSON value's kind in error messages: "string", "number",

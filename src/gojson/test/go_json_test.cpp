@@ -102,6 +102,17 @@ TEST(GoJson, SyntaxErrorsDoNotEchoInput) {
   EXPECT_FALSE(parse("{/*c*/}"));
 }
 
+TEST(GoJson, DeepNestingIsRefusedBeforeAnyDomIsBuilt) {
+  // The issue's request body: 60 000 levels crashed the DOM copy; now a clean error.
+  const std::string body =
+      R"({"x":)" + std::string(60000, '[') + std::string(60000, ']') + R"(,"y":1,"z":1})";
+  auto r = parse(body);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message, "JSON nesting exceeds the limit of 64 levels (at byte 68)");
+  EXPECT_TRUE(parse(std::string(64, '[') + std::string(64, ']')).has_value());
+}
+
 TEST(GoJson, FindFieldUsesGoMatching) {
   auto j = *parse(R"({"Manifest":"a","manifest":"b"})");
   ASSERT_NE(find_field(j, "manifest"), nullptr);
