@@ -6,6 +6,7 @@
 #include "cli/attestation/attestation_command.h"
 #include "cli/commands.h"
 #include "cli/manifest_check.h"
+#include "manifest/manifest.h"
 
 namespace mr::cli {
 namespace {
@@ -30,6 +31,8 @@ void add_global_flags(CLI::App& app, GlobalOptions& o) {
                  "TCB statuses accepted in the Coordinator's quote, comma-separated (default: the "
                  "era config's, else UpToDate,SWHardeningNeeded)")
       ->delimiter(',')
+      ->check(CLI::IsMember(std::vector<std::string>(manifest::kTcbStatusNames.begin(),
+                                                     manifest::kTcbStatusNames.end())))
       ->group(trust);
   app.add_option("--accepted-advisories", o.accepted_advisories,
                  "Intel security advisories accepted for TCB status SWHardeningNeeded, "

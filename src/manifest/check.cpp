@@ -1,6 +1,7 @@
 #include "manifest/check.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <set>
@@ -57,6 +58,27 @@ void check_marbles(const Manifest& m, CheckReport& r) {
     for (const auto& tag : marble.tls) {
       if (!m.tls.contains(tag))
         add_unique(r.errors, fmt::format("manifest misses TLS entry for {}", tag));
+    }
+  }
+}
+
+// check_tcb_statuses refuses AcceptedTCBStatuses values that are not Intel's status names: a
+// typo never matches any quote, so it would silently refuse every Marble of the package.
+void check_tcb_statuses(const Manifest& m, CheckReport& r) {
+  for (const auto& [name, pkg] : m.packages) {
+    for (const auto& status : pkg.accepted_tcb_statuses) {
+      if (std::find(kTcbStatusNames.begin(), kTcbStatusNames.end(), status) !=
+          kTcbStatusNames.end()) {
+        continue;
+      }
+      std::string hint;
+      for (std::string_view known : kTcbStatusNames) {
+        if (equal_fold(known, status)) hint = fmt::format("did you mean \"{}\"? ", known);
+      }
+      r.errors.push_back(
+          fmt::format("package {}: AcceptedTCBStatuses value {:?} is not a TCB status ({}names are "
+                      "case-sensitive: {})",
+                      name, status, hint, fmt::join(kTcbStatusNames, ", ")));
     }
   }
 }
@@ -278,6 +300,7 @@ CheckReport check(const Manifest& m, const CheckOptions& options) {
   if (m.packages.empty()) r.errors.emplace_back("no allowed packages defined");
   if (m.marbles.empty()) r.errors.emplace_back("no allowed marbles defined");
   check_marbles(m, r);
+  check_tcb_statuses(m, r);
   check_tls(m, r);
   check_users(m, r);
   check_roles(m, r);

@@ -9,6 +9,7 @@
 // ignored, `null` means absent, pointer-typed integers keep "absent" apart from 0, and Go's
 // nil-versus-empty distinction is kept where behaviour depends on it.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -24,6 +25,17 @@ namespace mr::manifest {
 
 template <class T>
 using NameMap = std::map<std::string, T, std::less<>>;  // Go maps, iterated in sorted order
+
+// kTcbStatusNames are Intel's TCB status names, the only values AcceptedTCBStatuses may hold.
+// They match exactly, case included, as upstream compares them.
+inline constexpr std::array<std::string_view, 7> kTcbStatusNames = {
+    "UpToDate",
+    "SWHardeningNeeded",
+    "ConfigurationNeeded",
+    "ConfigurationAndSWHardeningNeeded",
+    "OutOfDate",
+    "OutOfDateConfigurationNeeded",
+    "Revoked"};
 
 // PackageProperties: the identity a Marble's quote must match (spec 5.2).
 struct PackageProperties {

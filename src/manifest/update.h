@@ -20,8 +20,10 @@ struct PackageUpdate {
 // check_package_update accepts or refuses |update| against the |current| packages, with
 // upstream's messages (kInvalidArgument unless noted):
 //   "no packages defined"; "loading current package \"<p>\" from store: requested value not
-//   set" (kNotFound); "update manifest contains unupdatable values" (Debug, UniqueID, SignerID
-//   or ProductID set); "update manifest does not specify a SecurityVersion to update";
+//   set" (kNotFound); "update manifest contains unupdatable values: package \"<p>\" sets
+//   <fields> (...)" (Debug, UniqueID, SignerID, ProductID, AcceptedTCBStatuses or
+//   AcceptedAdvisories set; upstream names none and ignores the last two) or "...: Config (...)"
+//   (upstream ignores Config); "update manifest does not specify a SecurityVersion to update";
 //   "update manifest tries to downgrade SecurityVersion of the original manifest".
 // Returns the changes in package-name order.
 [[nodiscard]] Result<std::vector<PackageUpdate>> check_package_update(

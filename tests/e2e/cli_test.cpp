@@ -630,7 +630,9 @@ TEST_F(Cli, UsageErrorsExitWithTwoOnOneLine) {
         std::vector<std::string>{"secret", "get", host_, "-c", key("alice.cert.pem"), "-k",
                                  key("alice.key.pem")},
         std::vector<std::string>{"recover-with-signature", "secret.bin", host_},
-        std::vector<std::string>{"manifest", "update"}}) {
+        std::vector<std::string>{"manifest", "update"},
+        // A typo would never match a quote's status: refused, not silently used.
+        std::vector<std::string>{"status", host_, "--accepted-tcb-statuses", "uptodate"}}) {
     CommandResult r = marblerun(args);
     EXPECT_EQ(r.exit_code, 2) << (args.empty() ? "" : args[0]) << ": " << r.err;
     EXPECT_THAT(r.err, IsOneErrorLine());

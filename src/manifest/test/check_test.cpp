@@ -237,6 +237,37 @@ TEST(Check, Rule10FeatureGates) {
               ElementsAre("feature gate AzureHSMSealing is not supported by this Coordinator"));
 }
 
+TEST(Check, AcceptedTcbStatusesMustBeIntelsNames) {
+  const std::string names =
+      "UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, "
+      "OutOfDate, OutOfDateConfigurationNeeded, Revoked";
+  expect_errors(
+      [](json& j) {
+        j["Packages"]["pkg"]["AcceptedTCBStatuses"] = {"OutOfDate", "outofdate", "Outdated",
+                                                       "Unknown"};
+      },
+      {"package pkg: AcceptedTCBStatuses value \"outofdate\" is not a TCB status (did you "
+       "mean \"OutOfDate\"? names are case-sensitive: " +
+           names + ")",
+       "package pkg: AcceptedTCBStatuses value \"Outdated\" is not a TCB status (names are "
+       "case-sensitive: " +
+           names + ")",
+       "package pkg: AcceptedTCBStatuses value \"Unknown\" is not a TCB status (names are "
+       "case-sensitive: " +
+           names + ")"});
+  // Control bytes in the value are escaped, never printed raw.
+  json j = base_manifest();
+  j["Packages"]["pkg"]["AcceptedTCBStatuses"] = {"Up\x1b[2J"};
+  CheckReport r = check_json(j);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].find('\x1b'), std::string::npos) << r.errors[0];
+  // Every name is accepted.
+  json all = base_manifest();
+  for (std::string_view n : kTcbStatusNames)
+    all["Packages"]["pkg"]["AcceptedTCBStatuses"].push_back(std::string(n));
+  EXPECT_THAT(check_json(all).errors, IsEmpty());
+}
+
 TEST(Check, Rule11RecoveryThresholdNeedsKeys) {
   expect_errors([](json& j) { j["Config"]["RecoveryThreshold"] = 2; },
                 {"not enough recovery keys (1) defined to meet the recovery threshold of 2"});

@@ -34,18 +34,47 @@ TEST(PackageUpdate, Refusals) {
   EXPECT_EQ(unknown.error().message,
             "loading current package \"ghost\" from store: requested value not set");
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
-  for (const json& bad : {json{{"SecurityVersion", 4}, {"Debug", true}},
-                          json{{"SecurityVersion", 4}, {"UniqueID", "ab"}},
-                          json{{"SecurityVersion", 4}, {"SignerID", "ab"}},
-                          json{{"SecurityVersion", 4}, {"ProductID", 1}}}) {
-    EXPECT_EQ(update({{"frontend", bad}}).error().message,
-              "update manifest contains unupdatable values")
-        << bad;
+  const std::string tail =
+      " (a package update changes only SecurityVersion; use a full "
+      "manifest update for the rest)";
+  for (const auto& [field, value] :
+       std::vector<std::pair<std::string, json>>{{"Debug", true},
+                                                 {"UniqueID", "ab"},
+                                                 {"SignerID", "ab"},
+                                                 {"ProductID", 1},
+                                                 {"AcceptedTCBStatuses", {"OutOfDate"}},
+                                                 {"AcceptedAdvisories", {"INTEL-SA-00334"}}}) {
+    EXPECT_EQ(
+        update({{"frontend", {{"SecurityVersion", 4}, {field, value}}}}).error().message,
+        "update manifest contains unupdatable values: package \"frontend\" sets " + field + tail)
+        << field;
   }
+  EXPECT_EQ(update({{"frontend",
+                     {{"SecurityVersion", 4}, {"SignerID", "ab"}, {"AcceptedTCBStatuses", {"x"}}}}})
+                .error()
+                .message,
+            "update manifest contains unupdatable values: package \"frontend\" sets SignerID, "
+            "AcceptedTCBStatuses" +
+                tail);
+  // Explicit defaults change nothing and are accepted.
+  EXPECT_TRUE(update({{"frontend", {{"SecurityVersion", 4}, {"Debug", false}}}}));
   EXPECT_EQ(update({{"frontend", json::object()}}).error().message,
             "update manifest does not specify a SecurityVersion to update");
   EXPECT_EQ(update({{"frontend", {{"SecurityVersion", 2}}}}).error().message,
             "update manifest tries to downgrade SecurityVersion of the original manifest");
+}
+
+TEST(PackageUpdate, ConfigIsRefusedNotIgnored) {
+  auto with_config = [](const json& config) {
+    return check_package_update(
+        current(), parse_or_die(json{{"Packages", {{"frontend", {{"SecurityVersion", 4}}}}},
+                                     {"Config", config}}));
+  };
+  EXPECT_EQ(with_config({{"FeatureGates", {"SignQuoteEndpoint"}}}).error().message,
+            "update manifest contains unupdatable values: Config (a package update changes only "
+            "SecurityVersion; use a full manifest update for the rest)");
+  EXPECT_FALSE(with_config({{"SealMode", "Disabled"}}));
+  EXPECT_TRUE(with_config(json::object()));  // an empty section changes nothing
 }
 
 }  // namespace
