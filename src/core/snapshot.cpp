@@ -122,7 +122,7 @@ Status derive(Snapshot& s) {
   s.users.clear();
   if (!s.manifest) return ok();
   for (const auto& [name, marble] : s.manifest->marbles) {
-    MR_ASSIGN_OR_RETURN(auto t, manifest::ParameterTemplates::compile(marble));
+    MR_ASSIGN_OR_RETURN(auto t, manifest::ParameterTemplates::compile(name, marble));
     s.templates.emplace(name, std::move(t));
   }
   MR_ASSIGN_OR_RETURN(s.users, build_users(*s.manifest));

@@ -8,12 +8,10 @@
 
 #include "base/result.h"
 #include "gotemplate/ast.h"
+#include "gotemplate/template.h"
 #include "gotemplate/value.h"
 
 namespace mr::gotemplate::detail {
-
-// Largest string a builtin may produce (and the largest template output).
-inline constexpr std::size_t kMaxOutputBytes = std::size_t{64} << 20;
 
 // BuiltinSignature is a builtin's Go arity: |fixed| parameters, then optionally variadic ones.
 // A string-typed first parameter (printf's format) is checked like Go's reflect conversion.

@@ -63,14 +63,24 @@ bool is_exported(std::string_view name) {
 
 class State {
  public:
-  State(const Template::Impl& impl, const Tree* tmpl, std::string* out)
-      : impl_(impl), tmpl_(tmpl), out_(out) {}
+  State(const Template::Impl& impl, const Tree* tmpl, std::string* out, const Budget& budget)
+      : impl_(impl),
+        tmpl_(tmpl),
+        out_(out),
+        max_output_(std::min(budget.output_bytes, kMaxOutputBytes)),
+        max_steps_(std::min(budget.steps, kMaxSteps)),
+        budget_limits_output_(budget.output_bytes < kMaxOutputBytes),
+        budget_limits_steps_(budget.steps < kMaxSteps) {}
 
   void push(std::string_view name, Value v) { vars_.push_back(Variable{name, std::move(v)}); }
 
   // walk executes |node|; on Flow::kError, take_error() returns the error.
   Flow walk(const Value& dot, const Node* node);
   Error take_error() { return std::move(error_); }
+  // steps returns how many steps ran; budget_ran_out whether a budget limit (not a default)
+  // stopped the execution.
+  [[nodiscard]] std::uint64_t steps() const { return steps_; }
+  [[nodiscard]] bool budget_ran_out() const { return budget_ran_out_; }
 
  private:
   void at(const Node* n) { node_ = n; }
@@ -85,7 +95,7 @@ class State {
   Result<Value> var_value(std::string_view name);
 
   [[gnu::cold, gnu::noinline]] Error nesting_error() const;
-  [[gnu::cold, gnu::noinline]] Error steps_error() const;
+  [[gnu::cold, gnu::noinline]] Error steps_error();
 
   [[gnu::cold, gnu::noinline]] Error unknown_node_error(const Node* node) const;
   [[gnu::cold, gnu::noinline]] Flow stop(Error e);
@@ -131,6 +141,11 @@ class State {
   int depth_ = 0;               // height of the stack of executing templates
   int nesting_ = 0;             // recursion depth of walk and eval_pipeline
   std::uint64_t steps_ = 0;
+  const std::size_t max_output_;
+  const std::uint64_t max_steps_;
+  const bool budget_limits_output_;
+  const bool budget_limits_steps_;
+  bool budget_ran_out_ = false;
   Error error_;  // set when a walk function returns Flow::kError
 };
 
@@ -149,13 +164,14 @@ Error State::errorf(std::string_view msg) const {
 }
 
 Status State::step() {
-  if (++steps_ > kMaxSteps) return fail(steps_error());
+  if (++steps_ > max_steps_) return fail(steps_error());
   return ok();
 }
 
 Flow State::check_output() {
-  if (out_->size() > kMaxOutputBytes) {
-    return stop(errorf(fmt::format("output exceeds maximum size ({} bytes)", kMaxOutputBytes)));
+  if (out_->size() > max_output_) {
+    budget_ran_out_ = budget_limits_output_;
+    return stop(errorf(fmt::format("output exceeds maximum size ({} bytes)", max_output_)));
   }
   return Flow::kNormal;
 }
@@ -181,8 +197,9 @@ Error State::nesting_error() const {
   return errorf(fmt::format("exceeded maximum execution nesting depth ({})", kMaxNesting));
 }
 
-Error State::steps_error() const {
-  return errorf(fmt::format("exceeded maximum number of execution steps ({})", kMaxSteps));
+Error State::steps_error() {
+  budget_ran_out_ = budget_limits_steps_;
+  return errorf(fmt::format("exceeded maximum number of execution steps ({})", max_steps_));
 }
 
 Flow State::stop(Error e) {
@@ -197,7 +214,7 @@ Flow State::walk(const Value& dot, const Node* node) {
   Nest nest(nesting_, node->type == NodeType::kList ? 0 : node->type == NodeType::kRange ? 2 : 1);
   at(node);
   if (nesting_ > kMaxNesting) return stop(nesting_error());
-  if (++steps_ > kMaxSteps) return stop(steps_error());
+  if (++steps_ > max_steps_) return stop(steps_error());
   switch (node->type) {
     case NodeType::kAction:
       return walk_action(dot, static_cast<const ActionNode*>(node));
@@ -708,7 +725,7 @@ Result<Value> State::eval_empty_interface(const Node* n) {
 
 }  // namespace
 
-Result<std::string> execute(const Template::Impl& impl, const Value& data) {
+Result<std::string> execute(const Template::Impl& impl, const Value& data, Budget& budget) {
   auto it = impl.trees.find(impl.name);
   if (it == impl.trees.end() || !it->second->root) {
     return failf(ErrorCode::kInvalidArgument, "template: {}: {} is an incomplete or empty template",
@@ -717,9 +734,15 @@ Result<std::string> execute(const Template::Impl& impl, const Value& data) {
   // Go's reflect.ValueOf(nil) is the invalid value.
   const Value root = data.kind() == Kind::kNil ? Value() : data;
   std::string out;
-  State state(impl, it->second.get(), &out);
+  State state(impl, it->second.get(), &out, budget);
   state.push("$", root);
-  if (state.walk(root, it->second->root.get()) == Flow::kError) return fail(state.take_error());
+  const Flow flow = state.walk(root, it->second->root.get());
+  budget.steps -= std::min(budget.steps, state.steps());
+  if (flow == Flow::kError) {
+    budget.exhausted = budget.exhausted || state.budget_ran_out();
+    return fail(state.take_error());
+  }
+  budget.output_bytes -= std::min(budget.output_bytes, out.size());
   return out;
 }
 

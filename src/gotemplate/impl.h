@@ -23,10 +23,10 @@ namespace detail {
 inline constexpr int kMaxExecDepth = 1000;
 inline constexpr int kMaxNesting = 1500;        // about 700 KiB of stack at most
 inline constexpr int kPipelineNestingCost = 3;  // a pipeline level costs more stack than a walk
-inline constexpr std::uint64_t kMaxSteps = 1'000'000;
 
-// execute runs |impl|'s top-level template on |data|.
-[[nodiscard]] Result<std::string> execute(const Template::Impl& impl, const Value& data);
+// execute runs |impl|'s top-level template on |data|, charging |budget| (template.h).
+[[nodiscard]] Result<std::string> execute(const Template::Impl& impl, const Value& data,
+                                          Budget& budget);
 
 }  // namespace detail
 

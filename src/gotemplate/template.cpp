@@ -24,8 +24,13 @@ Result<Template> Template::parse(std::string_view name, std::string_view text, F
 }
 
 Result<std::string> Template::execute(const Value& data) const {
+  Budget budget;
+  return execute(data, budget);
+}
+
+Result<std::string> Template::execute(const Value& data, Budget& budget) const {
   try {
-    return detail::execute(*impl_, data);
+    return detail::execute(*impl_, data, budget);
   } catch (const std::bad_alloc&) {
     return failf(ErrorCode::kResourceExhausted, "template: {}: out of memory", impl_->name);
   } catch (const std::exception& e) {

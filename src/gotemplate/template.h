@@ -15,6 +15,7 @@
 // Error texts follow Go: parse errors "template: <name>:<line>: <msg>", execution errors
 // "template: <name>:<line>:<col>: executing \"<name>\" at <<node>>: <msg>".
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,6 +42,20 @@ struct FunctionSpec {
 };
 using FuncMap = std::map<std::string, FunctionSpec, std::less<>>;
 
+// Default limits of one execution: the largest output (also the largest string a builtin may
+// build) and the most execution steps.
+inline constexpr std::size_t kMaxOutputBytes = std::size_t{16} << 20;
+inline constexpr std::uint64_t kMaxSteps = 1'000'000;
+
+// Budget is what executions may still spend. execute(data, budget) charges its output bytes and
+// steps to it, so several templates (all of one Marble's) can share one; |exhausted| is set when
+// an execution stopped because the budget, not the per-execution default, ran out.
+struct Budget {
+  std::size_t output_bytes = kMaxOutputBytes;
+  std::uint64_t steps = kMaxSteps;
+  bool exhausted = false;
+};
+
 class Template {
  public:
   struct Impl;
@@ -51,6 +66,9 @@ class Template {
   // execute runs the template against |data| and returns the output bytes (binary safe).
   // kInvalidArgument with Go's message on any execution error.
   [[nodiscard]] Result<std::string> execute(const Value& data) const;
+  // execute with a shared |budget|: output and steps beyond it fail like the defaults do
+  // ("output exceeds maximum size (N bytes)", N the smaller limit) and are charged to it.
+  [[nodiscard]] Result<std::string> execute(const Value& data, Budget& budget) const;
 
   [[nodiscard]] const std::string& name() const;
 

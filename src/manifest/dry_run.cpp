@@ -161,8 +161,10 @@ std::string entry_error(ErrorStyle style, bool is_file, const std::string& name,
 
 }  // namespace
 
-Result<ParameterTemplates> ParameterTemplates::compile(const Marble& marble, ErrorStyle style) {
+Result<ParameterTemplates> ParameterTemplates::compile(std::string_view marble_name,
+                                                       const Marble& marble, ErrorStyle style) {
   ParameterTemplates pt;
+  pt.marble_name_ = std::string(marble_name);
   auto add = [&](const NameMap<File>& src, bool is_file, std::vector<Entry>& dst) -> Status {
     for (const auto& [name, f] : src) {
       Entry e{name, {}, std::nullopt};
@@ -186,24 +188,93 @@ Result<ParameterTemplates> ParameterTemplates::compile(const Marble& marble, Err
   return pt;
 }
 
-Result<RenderedParameters> ParameterTemplates::render(const Value& data, ErrorStyle style) const {
+Result<RenderedParameters> ParameterTemplates::render(const Value& data, ErrorStyle style,
+                                                      gotemplate::Budget* pool) const {
   RenderedParameters out;
+  // What this Marble may still spend; template output and steps are also bounded by |pool|.
+  std::size_t bytes_left = kMaxRenderedBytesPerMarble;
+  std::uint64_t steps_left = kMaxTemplateStepsPerMarble;
+  enum class Limit { kMarbleBytes, kMarbleSteps, kPoolBytes, kPoolSteps };
+  auto too_much = [&](Limit limit) -> Error {
+    switch (limit) {
+      case Limit::kPoolBytes:
+        return Error{ErrorCode::kInvalidArgument,
+                     fmt::format("the templates of the manifest render to more than {} bytes (all "
+                                 "Marbles together)",
+                                 kMaxDryRunTemplateBytes)};
+      case Limit::kPoolSteps:
+        return Error{ErrorCode::kInvalidArgument,
+                     fmt::format("the templates of the manifest take more than {} template steps "
+                                 "(all Marbles together)",
+                                 kMaxDryRunTemplateSteps)};
+      case Limit::kMarbleSteps:
+        return Error{ErrorCode::kInvalidArgument,
+                     fmt::format("the parameters of Marble {} take more than {} template steps "
+                                 "(Files and Env together)",
+                                 marble_name_, kMaxTemplateStepsPerMarble)};
+      case Limit::kMarbleBytes:
+        break;
+    }
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("the parameters of Marble {} render to more than {} bytes (Files, "
+                             "Env and Argv together)",
+                             marble_name_, kMaxRenderedBytesPerMarble)};
+  };
+  // charge takes |n| verbatim bytes (names, NoTemplates entries, argv) from the Marble's budget.
+  auto charge = [&](std::size_t n) -> Status {
+    if (n > bytes_left) return tl::unexpected(too_much(Limit::kMarbleBytes));
+    bytes_left -= n;
+    return ok();
+  };
+  // execute runs one template within the smaller of the Marble's and the pool's remainders;
+  // |over_limit| tells a limit's error from the template's own.
+  bool over_limit = false;
+  auto execute = [&](const gotemplate::Template& t) -> Result<std::string> {
+    const bool pool_bytes = pool && pool->output_bytes < bytes_left;
+    const bool pool_steps = pool && pool->steps < steps_left;
+    gotemplate::Budget budget{pool_bytes ? pool->output_bytes : bytes_left,
+                              pool_steps ? pool->steps : steps_left};
+    const gotemplate::Budget given = budget;
+    auto r = t.execute(data, budget);
+    const std::size_t bytes = given.output_bytes - budget.output_bytes;
+    const std::uint64_t steps = given.steps - budget.steps;
+    bytes_left -= bytes;
+    steps_left -= steps;
+    if (pool) {
+      pool->output_bytes -= std::min(pool->output_bytes, bytes);
+      pool->steps -= std::min(pool->steps, steps);
+    }
+    if (!r && budget.exhausted) {
+      over_limit = true;
+      if (budget.steps == 0) {
+        return tl::unexpected(too_much(pool_steps ? Limit::kPoolSteps : Limit::kMarbleSteps));
+      }
+      return tl::unexpected(too_much(pool_bytes ? Limit::kPoolBytes : Limit::kMarbleBytes));
+    }
+    return r;
+  };
   auto run = [&](const std::vector<Entry>& src, bool is_file, NameMap<std::string>& dst) -> Status {
     for (const Entry& e : src) {
+      MR_RETURN_IF_ERROR(charge(e.name.size()));
       if (!e.tmpl) {
+        MR_RETURN_IF_ERROR(charge(e.verbatim.size()));
         dst.emplace(e.name, e.verbatim);
         continue;
       }
-      auto r = e.tmpl->execute(data);
-      if (!r)
+      auto r = execute(*e.tmpl);
+      if (!r) {
+        if (over_limit) return tl::unexpected(r.error());
         return fail(ErrorCode::kInvalidArgument,
                     entry_error(style, is_file, e.name, r.error().message));
+      }
       dst.emplace(e.name, std::move(*r));
     }
     return ok();
   };
   MR_RETURN_IF_ERROR(run(files_, true, out.files));
   MR_RETURN_IF_ERROR(run(env_, false, out.env));
+  for (const auto& arg : argv_)
+    MR_RETURN_IF_ERROR(charge(arg.size()));
   out.argv = argv_;
   return out;
 }
@@ -240,6 +311,8 @@ CheckReport dry_run_report(const Manifest& m, const NameMap<Secret>& secrets) {
   reserved.coordinator_root = dummy_cert_secret();
   reserved.coordinator_intermediate = dummy_cert_secret();
   const Value data = template_data(reserved, secrets, secrets);
+  gotemplate::Budget pool{kMaxDryRunTemplateBytes, kMaxDryRunTemplateSteps};
+  bool pool_dry = false;  // once the manifest's budget is spent, templates are not run again
   for (const auto& [name, marble] : m.marbles) {
     for (const auto& [env_name, f] : marble.parameters.env) {
       if (contains_nul(f.data)) {
@@ -247,13 +320,18 @@ CheckReport dry_run_report(const Manifest& m, const NameMap<Secret>& secrets) {
             "in Marble {}: env variable: {}: content contains null bytes", name, env_name));
       }
     }
-    auto compiled = ParameterTemplates::compile(marble, ErrorStyle::kDryRun);
+    auto compiled = ParameterTemplates::compile(name, marble, ErrorStyle::kDryRun);
     if (!compiled) {
       r.errors.push_back(fmt::format("in Marble {}: {}", name, compiled.error().message));
       continue;
     }
-    if (auto rendered = compiled->render(data, ErrorStyle::kDryRun); !rendered) {
-      r.errors.push_back(fmt::format("in Marble {}: {}", name, rendered.error().message));
+    if (pool_dry) continue;
+    if (auto rendered = compiled->render(data, ErrorStyle::kDryRun, &pool); !rendered) {
+      const std::string& msg = rendered.error().message;
+      pool_dry = msg.starts_with("the templates of the manifest ");
+      r.errors.push_back(msg.starts_with("the parameters of Marble ")
+                             ? msg
+                             : fmt::format("in Marble {}: {}", name, msg));
     }
   }
   return r;

@@ -46,6 +46,17 @@ struct ReservedSecrets {
 // dry run ("file /x: ...", prefixed by the caller with "in Marble m: ").
 enum class ErrorStyle { kActivation, kDryRun };
 
+// What one Marble's parameters may render to, all together (files and env: names and values;
+// argv): 16 MiB and 1M template steps. Checked in the dry run at manifest set and update, and
+// at activation. A manifest anyone may post in states 1 and 2 must not be able to make the
+// Coordinator hold gigabytes.
+inline constexpr std::size_t kMaxRenderedBytesPerMarble = std::size_t{16} << 20;
+inline constexpr std::uint64_t kMaxTemplateStepsPerMarble = 1'000'000;
+// What a whole manifest's dry run may spend on templates (all Marbles together): a manifest of a
+// thousand small Marbles must not buy a thousand times the per-Marble work.
+inline constexpr std::size_t kMaxDryRunTemplateBytes = std::size_t{64} << 20;
+inline constexpr std::uint64_t kMaxDryRunTemplateSteps = 10'000'000;
+
 struct RenderedParameters {
   NameMap<std::string> files;  // path → bytes
   NameMap<std::string> env;    // name → bytes
@@ -56,11 +67,19 @@ struct RenderedParameters {
 class ParameterTemplates {
  public:
   // compile parses every templated entry. kInvalidArgument on a parse error, worded by |style|.
+  // |name| is the Marble's name in the manifest, for messages.
   [[nodiscard]] static Result<ParameterTemplates> compile(
-      const Marble& marble, ErrorStyle style = ErrorStyle::kActivation);
+      std::string_view name, const Marble& marble, ErrorStyle style = ErrorStyle::kActivation);
   // render executes the templates against |data|; NoTemplates entries are copied verbatim.
+  // Everything together is bounded by kMaxRenderedBytesPerMarble and
+  // kMaxTemplateStepsPerMarble: kInvalidArgument "the parameters of Marble <m> render to more
+  // than 16777216 bytes (Files, Env and Argv together)" or "... take more than 1000000
+  // template steps (...)". With |pool|, template output and steps are also charged to it
+  // (the dry run's manifest-wide budget); running it dry fails with "the templates of the
+  // manifest render to more than N bytes / take more than N steps (all Marbles together)".
   [[nodiscard]] Result<RenderedParameters> render(const gotemplate::Value& data,
-                                                  ErrorStyle style = ErrorStyle::kActivation) const;
+                                                  ErrorStyle style = ErrorStyle::kActivation,
+                                                  gotemplate::Budget* pool = nullptr) const;
 
  private:
   struct Entry {
@@ -68,6 +87,7 @@ class ParameterTemplates {
     std::string verbatim;  // used when !tmpl
     std::optional<gotemplate::Template> tmpl;
   };
+  std::string marble_name_;
   std::vector<Entry> files_;
   std::vector<Entry> env_;
   std::vector<std::string> argv_;

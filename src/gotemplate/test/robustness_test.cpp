@@ -98,12 +98,38 @@ TEST(Limits, WorkAndOutputAreBounded) {
   EXPECT_THAT(run("{{range $i := 1000000000}}{{end}}"),
               HasSubstr("exceeded maximum number of execution steps (1000000)"));
   EXPECT_THAT(run("{{range $i := 100000}}{{printf \"%1000000d\" 1}}{{end}}"),
-              HasSubstr("output exceeds maximum size (67108864 bytes)"));
+              HasSubstr("output exceeds maximum size (16777216 bytes)"));
   EXPECT_THAT(run("{{$x := \"ab\"}}{{range $i := 100}}{{$x = printf \"%s%s\" $x $x}}{{end}}"),
-              HasSubstr("error calling printf: result exceeds maximum size (67108864 bytes)"));
+              HasSubstr("error calling printf: result exceeds maximum size (16777216 bytes)"));
   if (!kSanitized) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   }
+}
+
+TEST(Limits, ABudgetIsSharedAndChargedAcrossExecutions) {
+  auto t = Template::parse("data", "{{range $i := 10}}{{printf \"%100d\" 1}}{{end}}", {});
+  ASSERT_TRUE(t) << t.error().message;
+  Budget budget{2500, 1000};
+  ASSERT_TRUE(t->execute(Value(), budget));
+  EXPECT_EQ(budget.output_bytes, 1500u);  // 1000 bytes charged
+  EXPECT_LT(budget.steps, 1000u);
+  EXPECT_FALSE(budget.exhausted);
+  ASSERT_TRUE(t->execute(Value(), budget));
+  auto third = t->execute(Value(), budget);  // 1000 more do not fit in the 500 left
+  ASSERT_FALSE(third);
+  EXPECT_THAT(third.error().message, HasSubstr("output exceeds maximum size (500 bytes)"));
+  EXPECT_TRUE(budget.exhausted);
+  // Steps run out the same way.
+  Budget few_steps{kMaxOutputBytes, 5};
+  EXPECT_FALSE(t->execute(Value(), few_steps));
+  EXPECT_TRUE(few_steps.exhausted);
+  EXPECT_EQ(few_steps.steps, 0u);
+  // The defaults are not a budget running out.
+  Budget defaults;
+  auto endless = Template::parse("data", "{{range $i := 100000000}}{{end}}", {});
+  ASSERT_TRUE(endless);
+  EXPECT_FALSE(endless->execute(Value(), defaults));
+  EXPECT_FALSE(defaults.exhausted);
 }
 
 // A manifest-style template executes quickly once parsed.

@@ -58,7 +58,7 @@ gotemplate::Value data() {
 Result<std::string> render(const std::string& text, bool env) {
   Marble m;
   (env ? m.parameters.env : m.parameters.files)["x"] = File{text, Encoding::kString, false};
-  MR_ASSIGN_OR_RETURN(auto compiled, ParameterTemplates::compile(m));
+  MR_ASSIGN_OR_RETURN(auto compiled, ParameterTemplates::compile("m", m));
   MR_ASSIGN_OR_RETURN(auto out, compiled.render(data()));
   return env ? out.env.at("x") : out.files.at("x");
 }
@@ -132,7 +132,7 @@ TEST(Functions, NoTemplatesEntriesAreCopiedVerbatim) {
   Marble m;
   m.parameters.files["/f"] = File{"{{ not a template", Encoding::kString, true};
   m.parameters.argv = {"{{ raw .X }}", "b"};
-  auto compiled = ParameterTemplates::compile(m);
+  auto compiled = ParameterTemplates::compile("m", m);
   ASSERT_TRUE(compiled) << compiled.error().message;
   auto out = compiled->render(data());
   ASSERT_TRUE(out);
@@ -186,6 +186,95 @@ TEST(DryRun, ReservedSecretsHaveDummiesOnlyWhereUpstreamSetsThem) {
   j["Marbles"]["web"]["Parameters"]["Files"]["/bad"] = "{{ pem .MarbleRun.RootCA.Private }}";
   Manifest bad = parse_or_die(j);
   EXPECT_EQ(dry_run_report(bad, placeholder_secrets(bad)).errors.size(), 1u);
+}
+
+// A file that prints 8 MiB: under the per-template default, so only the Marble's total stops it.
+std::string eight_mib_template() {
+  return "{{range $i := 8192}}{{printf \"%1024d\" 1}}{{end}}";
+}
+
+TEST(RenderCap, FilesEnvAndArgvTogetherAreBoundedPerMarble) {
+  json j = base_manifest();
+  j["Marbles"]["web"]["Parameters"]["Files"]["/a"] = eight_mib_template();
+  Manifest one = parse_or_die(j);
+  EXPECT_THAT(dry_run_report(one, placeholder_secrets(one)).errors, IsEmpty());
+  // Two such files: each alone is fine, together they pass 16 MiB.
+  j["Marbles"]["web"]["Parameters"]["Files"]["/b"] = eight_mib_template();
+  Manifest two = parse_or_die(j);
+  EXPECT_THAT(dry_run_report(two, placeholder_secrets(two)).errors,
+              ElementsAre("the parameters of Marble web render to more than 16777216 bytes "
+                          "(Files, Env and Argv together)"));
+  // Env counts too, and so do verbatim entries and argv.
+  j["Marbles"]["web"]["Parameters"]["Files"].erase("/b");
+  j["Marbles"]["web"]["Parameters"]["Env"]["E"] = eight_mib_template();
+  Manifest env = parse_or_die(j);
+  EXPECT_EQ(dry_run_report(env, placeholder_secrets(env)).errors.size(), 1u);
+  json verbatim = base_manifest();
+  verbatim["Marbles"]["web"]["Parameters"]["Files"]["/v"] = {
+      {"Data", std::string(std::size_t{9} << 20, 'a')}, {"NoTemplates", true}};
+  verbatim["Marbles"]["web"]["Parameters"]["Argv"] = {std::string(std::size_t{8} << 20, 'b')};
+  Manifest big = parse_or_die(verbatim);
+  EXPECT_THAT(dry_run_report(big, placeholder_secrets(big)).errors,
+              ElementsAre(HasSubstr("the parameters of Marble web render to more than")));
+}
+
+TEST(RenderCap, TemplateStepsArePooledPerMarble) {
+  json j = base_manifest();
+  const std::string loop = "{{range $i := 300000}}{{end}}";
+  for (const char* f : {"/1", "/2", "/3"})
+    j["Marbles"]["web"]["Parameters"]["Files"][f] = loop;
+  Manifest three = parse_or_die(j);
+  EXPECT_THAT(dry_run_report(three, placeholder_secrets(three)).errors, IsEmpty());
+  j["Marbles"]["web"]["Parameters"]["Env"]["E4"] = loop;
+  Manifest four = parse_or_die(j);
+  EXPECT_THAT(dry_run_report(four, placeholder_secrets(four)).errors,
+              ElementsAre("the parameters of Marble web take more than 1000000 template steps "
+                          "(Files and Env together)"));
+}
+
+TEST(RenderCap, TheWholeManifestsDryRunIsBounded) {
+  // Eleven Marbles of one million-step loop each: every Marble is within its own budget, the
+  // manifest is not (ten million steps in all).
+  json j = base_manifest();
+  for (int i = 0; i < 11; ++i) {
+    j["Marbles"]["m" + std::to_string(i)] = {
+        {"Package", "pkg"},
+        {"Parameters", {{"Files", {{"/f", "{{range $i := 999990}}{{end}}"}}}}}};
+  }
+  Manifest m = parse_or_die(j);
+  EXPECT_THAT(dry_run_report(m, placeholder_secrets(m)).errors,
+              ElementsAre("in Marble m9: the templates of the manifest take more than 10000000 "
+                          "template steps (all Marbles together)"));
+  // Bytes: nine Marbles of 8 MiB each pass 64 MiB.
+  json k = base_manifest();
+  for (int i = 0; i < 9; ++i) {
+    k["Marbles"]["b" + std::to_string(i)] = {
+        {"Package", "pkg"}, {"Parameters", {{"Files", {{"/f", eight_mib_template()}}}}}};
+  }
+  Manifest b = parse_or_die(k);
+  EXPECT_THAT(dry_run_report(b, placeholder_secrets(b)).errors,
+              ElementsAre("in Marble b8: the templates of the manifest render to more than "
+                          "67108864 bytes (all Marbles together)"));
+}
+
+TEST(RenderCap, ActivationRenderingIsBoundedToo) {
+  Marble m;
+  for (const char* f : {"/a", "/b"})
+    m.parameters.files[f] = File{eight_mib_template(), Encoding::kString, false};
+  auto compiled = ParameterTemplates::compile("big", m);
+  ASSERT_TRUE(compiled) << compiled.error().message;
+  auto out = compiled->render(data());
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(out.error().message,
+            "the parameters of Marble big render to more than 16777216 bytes (Files, Env and "
+            "Argv together)");
+  // A template's own error still reads as before.
+  Marble bad;
+  bad.parameters.files["/x"] = File{"{{ pem .Secrets.ghost.Cert }}", Encoding::kString, false};
+  auto bad_out = ParameterTemplates::compile("bad", bad)->render(data());
+  ASSERT_FALSE(bad_out);
+  EXPECT_THAT(bad_out.error().message, HasSubstr("parsing secrets for file \"/x\""));
 }
 
 }  // namespace
