@@ -35,6 +35,8 @@ class CoordinatorProcess {
   [[nodiscard]] std::string client_url() const;
   // mesh_port is the Marble API port, or 0 if this build does not log one.
   [[nodiscard]] int mesh_port() const { return mesh_port_; }
+  // pid is the process id (for /proc readings such as peak RSS).
+  [[nodiscard]] pid_t pid() const { return pid_; }
   // log returns everything the process wrote to stdout and stderr so far.
   [[nodiscard]] std::string log() const;
   // stop sends SIGTERM and waits; returns the exit status (or -signal).
