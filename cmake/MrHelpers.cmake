@@ -5,12 +5,34 @@ set(MR_WARNINGS -Wall -Wextra -Wnon-virtual-dtor -Wimplicit-fallthrough -Wshadow
                 # GCC 12 reports false positives for std::optional<std::string> at -O2
                 # (GCC bugs 105562/107138); clang-tidy and the sanitizer build cover real cases.
                 -Wno-maybe-uninitialized)
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  list(APPEND MR_WARNINGS -Wno-unknown-warning-option)  # the GCC-only flags above (fuzz builds)
+endif()
 if(MR_WERROR)
   list(APPEND MR_WARNINGS -Werror)
 endif()
 
-if(MR_SANITIZE)
+# MR_SANITIZE: ON/address/asan = ASan+UBSan (the historical meaning of ON); thread/tsan = TSan.
+string(TOLOWER "${MR_SANITIZE}" mr_sanitize)
+if(mr_sanitize MATCHES "^(thread|tsan)$")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(mr_sanitize MATCHES "^(address|asan)$" OR MR_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# MR_FUZZ: every library is instrumented for libFuzzer (coverage) with ASan+UBSan; the fuzz
+# targets add -fsanitize=fuzzer at link time (fuzz/CMakeLists.txt). Needs clang.
+if(MR_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "MR_FUZZ needs clang (scripts/fuzz.sh configures clang++-14)")
+  endif()
+  if(MR_SANITIZE)
+    message(FATAL_ERROR "MR_FUZZ brings its own sanitizers; leave MR_SANITIZE off")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
