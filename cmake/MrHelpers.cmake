@@ -26,7 +26,7 @@ endif()
 # targets add -fsanitize=fuzzer at link time (fuzz/CMakeLists.txt). Needs clang.
 if(MR_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-    message(FATAL_ERROR "MR_FUZZ needs clang (scripts/fuzz.sh configures clang++-14)")
+    message(FATAL_ERROR "MR_FUZZ needs clang (scripts/fuzz.sh configures clang++-16)")
   endif()
   if(MR_SANITIZE)
     message(FATAL_ERROR "MR_FUZZ brings its own sanitizers; leave MR_SANITIZE off")

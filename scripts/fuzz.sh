@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs one libFuzzer target of fuzz/ (Debian's clang-14, ASan+UBSan) in its own build
+# Builds and runs one libFuzzer target of fuzz/ (Debian's clang-16, ASan+UBSan) in its own build
 # folder, build-fuzz. Not part of scripts/test.sh or CI; the seed and regression corpora are
 # replayed there by the fuzz_replay_* tests instead.
 #
@@ -26,17 +26,22 @@ if ! targets | grep -qx "$TARGET"; then
   exit 2
 fi
 
-# Debian's clang and its runtime libraries (libFuzzer, sanitizers).
-if ! command -v clang++-14 >/dev/null || ! compgen -G "/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
+# Debian's clang and its runtime libraries (libFuzzer, sanitizers). clang 16, not bookworm's
+# default 14: the code uses C++20 parenthesised aggregate initialisation (e.g. Wrap("context")),
+# which clang supports from 16 on.
+CLANG_VERSION=${CLANG_VERSION:-16}
+if ! command -v "clang++-$CLANG_VERSION" >/dev/null ||
+   ! compgen -G "/usr/lib/llvm-$CLANG_VERSION/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang-14 libclang-rt-14-dev
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    "clang-$CLANG_VERSION" "libclang-rt-$CLANG_VERSION-dev"
 fi
 scripts/deps.sh
 
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-2}
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  CC="clang-$CLANG_VERSION" CXX="clang++-$CLANG_VERSION" cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DMR_FUZZ=ON -DMR_BUILD_TESTS=OFF -DMR_BUILD_BENCH=OFF -DMR_DEVELOPMENT_COORDINATOR=OFF
 fi
 nice -n 15 cmake --build "$BUILD_DIR" -j "$JOBS" --target "fuzz_$TARGET"
