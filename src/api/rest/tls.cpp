@@ -1,6 +1,7 @@
 #include "api/rest/tls.h"
 
 #include "base/log.h"
+#include "crypto/openssl/tls_policy.h"
 
 namespace mr::api::rest {
 namespace {
@@ -16,9 +17,11 @@ int accept_any(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
 }  // namespace
 
 bool CertificateSelector::configure(SSL_CTX& ctx) {
-  if (SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION) != 1) return false;
-  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
-                                SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (auto s = ossl::apply_server_tls_policy(ctx); !s) {
+    kLog.error("cannot apply the TLS policy", {{"error", s.error().message}});
+    return false;
+  }
+  SSL_CTX_set_options(&ctx, SSL_OP_NO_TICKET);
   SSL_CTX_set_session_cache_mode(&ctx, SSL_SESS_CACHE_OFF);
   if (SSL_CTX_set_num_tickets(&ctx, 0) != 1) return false;
   SSL_CTX_set_mode(&ctx, SSL_MODE_NO_AUTO_CHAIN);

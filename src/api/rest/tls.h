@@ -24,7 +24,9 @@ class CertificateSelector {
   CertificateSelector& operator=(const CertificateSelector&) = delete;
 
   // configure prepares |ctx| for the client API (Go's tls.Config of the upstream server):
-  // TLS 1.2 and later; no session resumption (every handshake selects the current identity);
+  // the server TLS policy (crypto/openssl/tls_policy.h: TLS 1.3, TLS 1.2 only with ECDHE +
+  // AEAD suites, no compression or renegotiation); no session resumption (every handshake
+  // selects the current identity);
   // client certificates requested but optional and never verified (Go's RequestClientCert);
   // the certificate chosen per handshake by this selector, which must outlive |ctx|.
   // Returns false if OpenSSL refuses a setting.
