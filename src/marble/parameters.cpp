@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/bytes.h"
+#include "base/json_depth.h"
 #include "base/strings.h"
 
 namespace mr::marble {
@@ -40,6 +41,7 @@ Parameters::~Parameters() {
 }
 
 Status validate_ttls_config(std::string_view json) {
+  if (auto depth = check_json_depth(json); !depth) return ttls_error(depth.error().message);
   const auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return ttls_error("not valid JSON");
   if (!doc.is_object()) return ttls_error("not a JSON object");

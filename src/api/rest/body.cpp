@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_depth.h"
 #include "base/strings.h"
 
 namespace mr::api::rest {
@@ -15,6 +16,8 @@ using DomParser = nlohmann::detail::json_sax_dom_parser<gojson::Json>;
 
 Result<gojson::Json> decode_json_body(std::string_view body) {
   if (trim_space(body).empty()) return fail(ErrorCode::kInvalidArgument, "EOF");
+  // The DOM parser recurses per level (and so do copies of its value): bound the depth first.
+  MR_RETURN_IF_ERROR(check_json_depth(body));
   gojson::Json out;
   bool ok = false;
   try {

@@ -14,8 +14,9 @@
 namespace mr::api::rest {
 
 // decode_json_body parses the first JSON value of |body|. kInvalidArgument "EOF" (nothing but
-// whitespace), "unexpected EOF" (the value is cut short) or the parser's syntax error (which
-// never echoes the input).
+// whitespace), "unexpected EOF" (the value is cut short), "JSON nesting exceeds the limit of 64
+// levels (at byte N)" (checked over the whole body before any value is built) or the parser's
+// syntax error (which never echoes the input).
 [[nodiscard]] Result<gojson::Json> decode_json_body(std::string_view body);
 
 }  // namespace mr::api::rest

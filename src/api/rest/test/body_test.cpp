@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace mr::api::rest {
 namespace {
 
@@ -15,6 +17,20 @@ TEST(DecodeJsonBody, LikeGoDecoder) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(bad.error().message.find("1}"), std::string::npos);  // input never echoed
+}
+
+// The issue-11 body: 60 000 levels used to overflow the stack in the DOM parser and its copies.
+TEST(DecodeJsonBody, DeepNestingIsRefusedBeforeAnyValueIsBuilt) {
+  const std::string deep =
+      "{\"x\":" + std::string(60000, '[') + std::string(60000, ']') + ",\"y\":1,\"z\":1}";
+  const auto r = decode_json_body(deep);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message, "JSON nesting exceeds the limit of 64 levels (at byte 68)");
+  // 64 levels are fine, the 65th is not.
+  const auto at = [](int n) { return std::string(n, '[') + std::string(n, ']'); };
+  EXPECT_TRUE(decode_json_body(at(64)));
+  EXPECT_FALSE(decode_json_body(at(65)));
 }
 
 }  // namespace

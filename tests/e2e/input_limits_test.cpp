@@ -1,0 +1,116 @@
+// The network as the attacker, through the real Coordinator process: JSON nested deep enough to
+// exhaust the stack of a recursive DOM, and a small manifest whose templates would render
+// gigabytes. Each is refused with an error naming the limit (a 400 for the JSON, upstream's 500
+// for a refused manifest), and the Coordinator keeps serving.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "base/encoding.h"
+#include "base/testing/temp_dir.h"
+#include "gojson/go_json.h"
+#include "support/process.h"
+
+namespace mr::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string nested(std::size_t levels) {
+  return std::string(levels, '[') + std::string(levels, ']');
+}
+
+// The issue's request: {"x":[[[…60 000 levels…]]],"y":1,"z":1}, about 120 KB.
+std::string deep_body() {
+  return R"({"x":)" + nested(60000) + R"(,"y":1,"z":1})";
+}
+
+std::string manifest_body(const std::string& raw) {
+  return gojson::Json{{"manifest", base64_encode(as_bytes(raw))}}.dump();
+}
+
+std::string sample_manifest() {
+  return read_file(std::string(MR_SOURCE_DIR) + "/samples/minimal.json");
+}
+
+int status_code(CoordinatorProcess& c) {
+  auto j = gojson::parse(curl_https(c.client_url() + "/api/v2/status").body);
+  if (!j || !(*j)["data"].is_object()) return -1;
+  return (*j)["data"]["code"].get<int>();
+}
+
+// peak_rss_kib reads VmHWM (the process's peak resident set) from /proc.
+long peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+TEST(InputLimits, DeeplyNestedJsonGetsA400AndTheCoordinatorKeepsServing) {
+  mr::testing::TempDir dir;
+  auto c = CoordinatorProcess::start({dir.path() / "data"});
+  ASSERT_EQ(status_code(*c), 2);
+  const std::string deep = deep_body();
+  // The body itself, the manifest inside the body, the v1 raw manifest and the recovery data.
+  const std::string wrapped = manifest_body(deep);
+  for (const auto& [path, body] :
+       std::vector<std::pair<std::string, const std::string*>>{{"/api/v2/manifest", &deep},
+                                                               {"/api/v2/manifest", &wrapped},
+                                                               {"/manifest", &deep},
+                                                               {"/api/v2/recover", &deep}}) {
+    HttpResult r = curl_https(c->client_url() + path, body);
+    EXPECT_GE(r.status, 400) << path;
+    EXPECT_LT(r.status, 500) << path << ": " << r.body;
+    if (path != "/api/v2/recover") {  // recover answers the state first (nothing to recover)
+      EXPECT_THAT(r.body, HasSubstr("JSON nesting exceeds the limit of 64 levels")) << path;
+    }
+    ASSERT_EQ(status_code(*c), 2) << "the Coordinator stopped serving after " << path;
+  }
+  // 64 levels are still JSON the Coordinator reads (then refuses as a manifest, not a crash).
+  const std::string ok_depth = R"({"x":)" + nested(63) + "}";
+  HttpResult r = curl_https(c->client_url() + "/api/v2/manifest", &ok_depth);
+  EXPECT_THAT(r.body, ::testing::Not(HasSubstr("nesting")));
+  EXPECT_EQ(status_code(*c), 2);
+  EXPECT_EQ(c->stop(), 0);
+}
+
+TEST(InputLimits, AManifestThatRendersTooMuchIsRefusedWithBoundedMemory) {
+  mr::testing::TempDir dir;
+  auto c = CoordinatorProcess::start({dir.path() / "data"});
+  ASSERT_EQ(status_code(*c), 2);
+  // About 1.5 KB: twenty files of 64 MB each before the cap (1.3 GB in all).
+  auto m = gojson::parse(sample_manifest());
+  ASSERT_TRUE(m);
+  for (int i = 0; i < 20; ++i) {
+    (*m)["Marbles"]["app"]["Parameters"]["Files"]["/f" + std::to_string(i)] =
+        "{{range $i := 64}}{{printf \"%1000000d\" 1}}{{end}}";
+  }
+  const std::string raw = m->dump();
+  ASSERT_LT(raw.size(), 2000u);
+  const long before = peak_rss_kib(c->pid());
+  ASSERT_GT(before, 0);
+  const std::string body = manifest_body(raw);
+  HttpResult r = curl_https(c->client_url() + "/api/v2/manifest", &body);
+  // Upstream answers every refused manifest with 500 and JSend "error" (spec 3.3); kept.
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_THAT(r.body, HasSubstr(R"("status":"error")"));
+  EXPECT_THAT(r.body, HasSubstr("the parameters of Marble app render to more than 16777216 bytes"));
+  const long growth_mib = (peak_rss_kib(c->pid()) - before) / 1024;
+  // One Marble's 16 MiB and the strings building it; before the cap this was over 1 GB.
+  EXPECT_LT(growth_mib, 100) << "peak RSS grew by " << growth_mib << " MiB";
+  EXPECT_EQ(status_code(*c), 2);
+  // The manifest within the limits is still accepted.
+  const std::string ok = manifest_body(sample_manifest());
+  EXPECT_EQ(curl_https(c->client_url() + "/api/v2/manifest", &ok).status, 200);
+  EXPECT_EQ(status_code(*c), 3);
+  EXPECT_EQ(c->stop(), 0);
+}
+
+}  // namespace
+}  // namespace mr::test
