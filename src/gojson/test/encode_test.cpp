@@ -53,5 +53,19 @@ TEST(GoJsonEncode, FloatsLikeStrconv) {
   EXPECT_EQ(dump(Json(1e20)), "100000000000000000000");
 }
 
+// A parsed float -0 is written as Go writes it ("-0"); read back, that text is the integer
+// literal 0 (the DOM keeps integer literals as integers), numerically equal, written "0" from then
+// on (fuzz/regression/gojson/crash-e6873af6...).
+TEST(GoJsonEncode, NegativeZeroRoundTripsToAnEqualValue) {
+  auto parsed = parse("[-0e1,-0.0,-0]");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(dump(*parsed), "[-0,-0,0]");
+  auto again = parse(dump(*parsed));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->at(0).is_number_integer());
+  EXPECT_EQ(*again, *parsed);
+  EXPECT_EQ(dump(*again), "[0,0,0]");
+}
+
 }  // namespace
 }  // namespace mr::gojson
