@@ -1,6 +1,7 @@
 // Replays fuzz inputs through a target's LLVMFuzzerTestOneInput without libFuzzer: built with the
 // ordinary compiler and run by ctest over fuzz/corpus/<target> and fuzz/regression/<target>.
-// A crash or a failed invariant (abort) fails the test; so does a directory with no inputs.
+// A crash or a failed invariant (abort) fails the test; so does finding no input at all. A missing
+// path is skipped (a target's regression folder exists only once a crash was found).
 //
 //   fuzz_replay_manifest <dir-or-file>...
 
@@ -29,6 +30,9 @@ int main(int argc, char** argv) {
       }
     } else if (std::filesystem::exists(p)) {
       files.push_back(p);
+    } else {
+      // The regression folder of a target without a crash so far.
+      std::fprintf(stderr, "skipping %s: no such file or folder\n", p.c_str());
     }
   }
   std::sort(files.begin(), files.end());

@@ -54,6 +54,18 @@ if [ -d "fuzz/regression/$TARGET" ]; then cp -n fuzz/regression/"$TARGET"/* "$WO
 DICT=()
 if [ -f "fuzz/dict/$TARGET.dict" ]; then DICT=("-dict=fuzz/dict/$TARGET.dict"); fi
 
+# Symbolised stacks: the sanitizer runtime of clang-16 does not find Debian's llvm-symbolizer
+# (a link to llvm-14's) by itself; any version reads clang-16's debug information.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+  for s in "/usr/lib/llvm-$CLANG_VERSION/bin/llvm-symbolizer" "$(command -v "llvm-symbolizer-$CLANG_VERSION" || true)" \
+           "$(command -v llvm-symbolizer || true)"; do
+    if [ -n "$s" ] && [ -x "$s" ]; then
+      export ASAN_SYMBOLIZER_PATH=$s UBSAN_SYMBOLIZER_PATH=$s
+      break
+    fi
+  done
+fi
+
 set +e
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
