@@ -12,10 +12,11 @@
 //   ...
 //   server->stop();                           // graceful, bounded by shutdown_grace
 //
-// Transport (spec 2.2): TLS 1.2/1.3 with ALPN h2, the identity source's certificate (the Marble
-// root with the intermediate key), a client certificate required but not verified and no list of
-// acceptable client CAs (tls_credentials.h). The handler gets the DER of the client's leaf
-// certificate as presented in the handshake.
+// Transport (spec 2.2): TLS 1.3, or TLS 1.2 with ECDHE + AES-GCM only (the server TLS policy,
+// see tls_credentials.h), ALPN h2, the identity source's certificate (the Marble root with the
+// intermediate key) followed by its chain (the intermediate), a client certificate required but
+// not verified and no list of acceptable client CAs (tls_credentials.h). The handler gets the DER
+// of the client's leaf certificate as presented in the handshake.
 //
 // Identity rotation: a watcher thread reads the identity source every identity_poll_interval.
 // When the certificate changed (package or manifest update, recovery switching CA) it rebuilds
@@ -89,8 +90,8 @@ class MarbleServer {
   // start binds the address, starts the workers and the identity watcher and serves; logs
   // "Marble API listening" with the address and bound port. kFailedPrecondition if called twice
   // or while the identity source has no identity (no CA yet: nothing listens, so handshakes
-  // fail); kUnavailable if the address cannot be bound; kInternal if gRPC refuses the TLS
-  // credentials.
+  // fail) or if GRPC_SSL_CIPHER_SUITES breaks the TLS policy; kUnavailable if the address
+  // cannot be bound; kInternal if gRPC refuses the TLS credentials.
   [[nodiscard]] Status start();
   // stop stops the watcher, stops accepting connections and calls, lets calls in flight finish
   // for up to shutdown_grace (then cancels them), and joins the workers. Idempotent.

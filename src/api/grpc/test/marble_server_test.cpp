@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "api/grpc/marble_identity.h"
+#include "api/grpc/tls_credentials.h"
 #include "attestation/simulated/no_tee_issuer.h"
 #include "base/testing/temp_dir.h"
 #include "coordinator.grpc.pb.h"
@@ -28,6 +29,8 @@
 #include "core/client_api.h"
 #include "core/core.h"
 #include "crypto/keys.h"
+#include "crypto/openssl/testing/tls_probe.h"
+#include "crypto/tls_policy.h"
 #include "crypto/x509.h"
 #include "seal/file_seal_key_provider.h"
 #include "store/memory/memory_store.h"
@@ -85,7 +88,8 @@ class TestIdentity {
 struct CallResult {
   ::grpc::Status status;
   rpc::ActivationResp resp;
-  std::string server_cert_pem;  // what the server presented, from the client's auth context
+  std::string server_cert_pem;   // what the server presented, from the client's auth context
+  std::string server_chain_pem;  // the whole chain it sent
 };
 
 // channel connects to 127.0.0.1:|port|, trusting |root_pem| for the server (name "localhost"),
@@ -115,6 +119,9 @@ CallResult call(const std::shared_ptr<::grpc::Channel>& ch, const rpc::Activatio
   if (auto auth = ctx.auth_context()) {
     for (const auto& v : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
       r.server_cert_pem.assign(v.data(), v.size());
+    }
+    for (const auto& v : auth->FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME)) {
+      r.server_chain_pem.assign(v.data(), v.size());
     }
   }
   return r;
@@ -532,6 +539,102 @@ TEST_F(MarbleServerTest, TlsIsVersion12Or13WithAlpnH2AndARequiredClientCertifica
   EXPECT_FALSE(handshake(server_->port(), nullptr, TLS1_2_VERSION).ok);
 }
 
+// The server TLS policy (crypto/tls_policy.h) on the gRPC listener, with gRPC's defaults.
+TEST_F(MarbleServerTest, TlsPolicyRefusesCbcRsaKeyExchangeAndOldVersions) {
+  start();
+  using ossl::testing::TlsProbe;
+  const auto probe = [&](TlsProbe p) {
+    p.cert_pem = client_.cert.pem();
+    p.key_pem = std::string(client_.key.to_pem().view());
+    p.alpn_h2 = true;
+    p.read_first = true;  // the server's SETTINGS: the connection is really up
+    return ossl::testing::tls_probe(server_->port(), p);
+  };
+  const auto tls12 = [](std::string ciphers) {
+    TlsProbe p;
+    p.max_version = TLS1_2_VERSION;
+    p.tls12_ciphers = std::move(ciphers);
+    return p;
+  };
+  TlsProbe tls11;
+  tls11.max_version = TLS1_1_VERSION;
+  TlsProbe tls10;
+  tls10.max_version = TLS1_VERSION;
+  const std::vector<std::pair<const char*, TlsProbe>> refused = {
+      {"TLS 1.2 CBC-SHA1", tls12("ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA")},
+      {"TLS 1.2 CBC-SHA2", tls12("ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384")},
+      {"TLS 1.2 RSA key exchange", tls12("AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA")},
+      {"TLS 1.1", tls11},
+      {"TLS 1.0", tls10},
+  };
+  for (const auto& [what, p] : refused) {
+    const auto r = probe(p);
+    EXPECT_TRUE(r.connected) << what;
+    EXPECT_FALSE(r.handshake) << what << " accepted with " << r.cipher;
+  }
+  for (std::string_view suite : crypto::kTls13CipherSuites) {
+    TlsProbe p;
+    p.min_version = TLS1_3_VERSION;
+    p.tls13_suites = std::string(suite);
+    const auto r = probe(p);
+    EXPECT_TRUE(r.handshake) << suite << ": " << r.error;
+    EXPECT_EQ(r.cipher, suite);
+  }
+  for (const char* suite : {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"}) {
+    const auto r = probe(tls12(suite));
+    EXPECT_TRUE(r.handshake) << suite << ": " << r.error;
+    EXPECT_EQ(r.version, "TLSv1.2");
+    EXPECT_EQ(r.cipher, suite);
+  }
+  // Whatever a TLS 1.2 client offers, the suite chosen is within the policy.
+  const auto any12 = probe(tls12(""));
+  EXPECT_TRUE(any12.handshake) << any12.error;
+  EXPECT_TRUE(crypto::tls_policy_allows_suite(any12.cipher)) << any12.cipher;
+  // No renegotiation.
+  TlsProbe reneg = tls12("ECDHE-ECDSA-AES128-GCM-SHA256");
+  reneg.try_renegotiation = true;
+  const auto r = probe(reneg);
+  EXPECT_TRUE(r.handshake) << r.error;
+  EXPECT_FALSE(r.renegotiated);
+}
+
+TEST(MarbleServerTlsPolicy, GrpcCipherSuitesOutsideThePolicyAreRefused) {
+  EXPECT_TRUE(check_grpc_cipher_suites(std::nullopt));
+  EXPECT_TRUE(check_grpc_cipher_suites(""));
+  EXPECT_TRUE(check_grpc_cipher_suites(
+      "TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"));
+  auto bad = check_grpc_cipher_suites(
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA:"
+      "AES256-GCM-SHA384");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(bad.error().message,
+              HasSubstr("GRPC_SSL_CIPHER_SUITES offers ECDHE-ECDSA-AES128-SHA, AES256-GCM-SHA384, "
+                        "which the TLS policy refuses"));
+}
+
+TEST(MarbleServerTlsPolicy, ServerDoesNotStartWithAWiderGrpcCipherList) {
+  // Only the refused case touches the environment: the check fails before gRPC reads it.
+  const char* before = std::getenv(kGrpcCipherSuitesEnv);
+  ASSERT_EQ(before, nullptr) << "the test environment sets " << kGrpcCipherSuitesEnv;
+  ASSERT_EQ(::setenv(kGrpcCipherSuitesEnv, "ECDHE-ECDSA-AES128-SHA", 1), 0);
+  TestIdentity identity;
+  const core::CaSet ca = make_ca();
+  identity.set(MarbleTlsIdentity{ca.marble_root, ca.intermediate_key});
+  auto s = MarbleServer::create(
+      {.address = "127.0.0.1:0"},
+      [](const core::ActivationRequest&) -> Result<core::Activation> { return core::Activation{}; },
+      identity.source());
+  ASSERT_TRUE(s);
+  auto st = (*s)->start();
+  ::unsetenv(kGrpcCipherSuitesEnv);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(st.error().message,
+              HasSubstr("GRPC_SSL_CIPHER_SUITES offers ECDHE-ECDSA-AES128-SHA"));
+  EXPECT_EQ((*s)->port(), 0);
+}
+
 // --- A real Core behind the server ----------------------------------------------------------
 
 TEST(MarbleServerCore, ServesTheCoresMarbleRootAndActivates) {
@@ -552,6 +655,9 @@ TEST(MarbleServerCore, ServesTheCoresMarbleRootAndActivates) {
   const core::SnapshotPtr snap = (*core)->snapshot();
   EXPECT_EQ(id->certificate, snap->ca->marble_root);
   EXPECT_EQ(id->key.public_key(), snap->ca->intermediate_key.public_key());
+  // The intermediate follows: it links the Marble root's key to the Coordinator root.
+  ASSERT_EQ(id->chain.size(), 1u);
+  EXPECT_EQ(id->chain[0], snap->ca->intermediate);
 
   auto server = MarbleServer::create(
       {.address = "127.0.0.1:0", .worker_threads = 2},
@@ -573,6 +679,8 @@ TEST(MarbleServerCore, ServesTheCoresMarbleRootAndActivates) {
         "Env": {"ROOT_CA": "{{ pem .MarbleRun.RootCA.Cert }}"}}}}})"));
   r = call(ch, req);
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(r.server_cert_pem, snap->ca->marble_root.pem());
+  EXPECT_EQ(r.server_chain_pem, snap->ca->marble_root.pem() + snap->ca->intermediate.pem());
   EXPECT_EQ(r.resp.parameters().argv(0), "./app");
   EXPECT_EQ(r.resp.parameters().env().at("ROOT_CA"), snap->ca->marble_root.pem());
   auto chain = crypto::Certificate::chain_from_pem(
