@@ -1,7 +1,11 @@
 #include "marble/activation.h"
 
+#include <optional>
+
 #include "base/log.h"
 #include "crypto/hash.h"
+#include "crypto/x509.h"
+#include "marble/coordinator_pin.h"
 #include "marble/grpc_transport.h"
 #include "marble/identity.h"
 #include "marble/uuid_file.h"
@@ -47,14 +51,17 @@ Status check_options(const ActivationOptions& options) {
   return ok();
 }
 
-}  // namespace
+// pinned_root loads options.coordinator_root_ca (nullopt when not set).
+Result<std::optional<crypto::Certificate>> pinned_root(const ActivationOptions& options) {
+  if (options.coordinator_root_ca.empty()) return std::optional<crypto::Certificate>();
+  MR_ASSIGN_OR_RETURN(crypto::Certificate root, load_pinned_root(options.coordinator_root_ca));
+  return std::optional<crypto::Certificate>(std::move(root));
+}
 
-Result<Parameters> activate_with(const ActivationOptions& options, attestation::QuoteIssuer& issuer,
-                                 ActivationTransport& transport, ActivationReport* report) {
-  MR_RETURN_IF_ERROR(check_options(options));
-  const SystemClock system_clock;
-  const Clock& clock = options.clock ? *options.clock : system_clock;
-
+// run is steps 1-6 once the options are checked and the root (if any) is loaded.
+Result<Parameters> run(const ActivationOptions& options, attestation::QuoteIssuer& issuer,
+                       ActivationTransport& transport, ActivationReport* report,
+                       const std::optional<crypto::Certificate>& root, const Clock& clock) {
   // Steps 1 and 3: key, self-signed certificate, CSR.
   MR_ASSIGN_OR_RETURN(MarbleIdentity identity, create_identity(options.dns_names, clock.now()));
   // Step 2: the instance UUID.
@@ -82,6 +89,7 @@ Result<Parameters> activate_with(const ActivationOptions& options, attestation::
   Parameters params = std::move(*activated);
   MR_RETURN_IF_ERROR(check_parameters(params, options.ttls)
                          .map_error(Wrap("the activation parameters are not usable")));
+  if (root) MR_RETURN_IF_ERROR(check_parameters_against_root(params, *root, clock.now()));
   kLog.debug("activated", {{"marble_type", options.marble_type},
                            {"uuid", request.uuid},
                            {"files", static_cast<std::uint64_t>(params.files.size())},
@@ -94,11 +102,47 @@ Result<Parameters> activate_with(const ActivationOptions& options, attestation::
   return params;
 }
 
+}  // namespace
+
+Result<Parameters> activate_with(const ActivationOptions& options, attestation::QuoteIssuer& issuer,
+                                 ActivationTransport& transport, ActivationReport* report) {
+  MR_RETURN_IF_ERROR(check_options(options));
+  MR_ASSIGN_OR_RETURN(std::optional<crypto::Certificate> root, pinned_root(options));
+  const SystemClock system_clock;
+  return run(options, issuer, transport, report, root,
+             options.clock ? *options.clock : system_clock);
+}
+
 Result<Parameters> activate(const ActivationOptions& options, attestation::QuoteIssuer& issuer,
                             ActivationReport* report) {
   MR_RETURN_IF_ERROR(check_options(options));
-  auto transport = make_grpc_transport({options.coordinator_addr, options.timeout});
-  return activate_with(options, issuer, *transport, report);
+  MR_ASSIGN_OR_RETURN(std::optional<crypto::Certificate> root, pinned_root(options));
+  const SystemClock system_clock;
+  const Clock& clock = options.clock ? *options.clock : system_clock;
+  GrpcTransportOptions transport_options{options.coordinator_addr, options.timeout};
+  if (root) {
+    transport_options.server_check = [&root,
+                                      &clock](const std::vector<Bytes>& chain_der) -> Status {
+      std::vector<crypto::Certificate> presented;
+      for (const Bytes& der : chain_der) {
+        auto c = crypto::Certificate::from_der(der);
+        if (!c) {
+          return failf(ErrorCode::kUnauthenticated, "it presented a malformed certificate: {}",
+                       c.error().message);
+        }
+        presented.push_back(std::move(*c));
+      }
+      return check_coordinator_chain(presented, *root, clock.now());
+    };
+  }
+  auto transport = make_grpc_transport(std::move(transport_options));
+  return run(options, issuer, *transport, report, root, clock);
+}
+
+Status check_coordinator_root_ca(const std::filesystem::path& path) {
+  MR_ASSIGN_OR_RETURN(crypto::Certificate root, load_pinned_root(path));
+  (void)root;
+  return ok();
 }
 
 }  // namespace mr::marble

@@ -9,10 +9,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
 #include "coordinator.grpc.pb.h"
+#include "crypto/pem.h"
 
 namespace mr::marble {
 namespace {
@@ -36,6 +39,70 @@ std::string one_line(std::string s) {
   }
   return s;
 }
+
+// CheckOutcome records the server check's first refusal for one activate_once. Shared with the
+// verifier, which gRPC owns and may still call (a connection attempt finishing late) or destroy
+// after the call returned: once |closed|, the check (whose captures may be gone) is not run.
+struct CheckOutcome {
+  std::mutex mu;
+  bool closed = false;
+  std::optional<std::string> refusal;
+};
+
+// CloseOnExit closes a CheckOutcome when activate_once returns.
+class CloseOnExit {
+ public:
+  explicit CloseOnExit(std::shared_ptr<CheckOutcome> outcome) : outcome_(std::move(outcome)) {}
+  ~CloseOnExit() {
+    if (!outcome_) return;
+    std::scoped_lock lock(outcome_->mu);
+    outcome_->closed = true;
+  }
+  CloseOnExit(const CloseOnExit&) = delete;
+  CloseOnExit& operator=(const CloseOnExit&) = delete;
+
+ private:
+  std::shared_ptr<CheckOutcome> outcome_;
+};
+
+// ServerCheckVerifier runs a ServerCheck on the chain of every TLS handshake (synchronously; the
+// check is a few signature verifications) and fails the handshake when it refuses.
+class ServerCheckVerifier final : public grpc::experimental::ExternalCertificateVerifier {
+ public:
+  ServerCheckVerifier(ServerCheck check, std::shared_ptr<CheckOutcome> outcome)
+      : check_(std::move(check)), outcome_(std::move(outcome)) {}
+
+  bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
+              std::function<void(grpc::Status)> /*callback*/, grpc::Status* sync_status) override {
+    std::scoped_lock lock(outcome_->mu);
+    std::string refusal;
+    if (outcome_->closed) {
+      refusal = "the activation call is over";
+    } else {
+      try {
+        grpc::string_ref pem = request->peer_cert_full_chain();
+        if (pem.empty()) pem = request->peer_cert();
+        std::vector<Bytes> chain;
+        for (crypto::PemBlock& b :
+             crypto::pem_decode_all(std::string_view(pem.data(), pem.size()))) {
+          if (b.type == "CERTIFICATE") chain.push_back(std::move(b.der));
+        }
+        if (const Status s = check_(chain); !s) refusal = one_line(s.error().message);
+      } catch (const std::exception& e) {
+        refusal = std::string("checking its certificate: ") + e.what();
+      }
+      if (!refusal.empty() && !outcome_->refusal) outcome_->refusal = refusal;
+    }
+    *sync_status = refusal.empty() ? grpc::Status::OK
+                                   : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, refusal);
+    return true;
+  }
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest* /*request*/) override {}
+
+ private:
+  ServerCheck check_;
+  std::shared_ptr<CheckOutcome> outcome_;
+};
 
 class GrpcTransport final : public ActivationTransport {
  public:
@@ -85,11 +152,24 @@ class GrpcTransport final : public ActivationTransport {
     tls.set_certificate_provider(provider);
     tls.watch_root_certs();
     tls.watch_identity_key_cert_pairs();
-    tls.set_verify_server_certs(false);  // upstream's InsecureSkipVerify
-    tls.set_certificate_verifier(std::make_shared<gx::NoOpCertificateVerifier>());
+    // No chain verification against the (fake) root nor host name check by gRPC: upstream's
+    // InsecureSkipVerify, or the server check below in its place.
+    tls.set_verify_server_certs(false);
     tls.set_check_call_host(false);
+    std::shared_ptr<CheckOutcome> outcome;
+    if (options_.server_check) outcome = std::make_shared<CheckOutcome>();
+    const CloseOnExit close_on_exit(outcome);
+    if (outcome) {
+      tls.set_certificate_verifier(gx::ExternalCertificateVerifier::Create<ServerCheckVerifier>(
+          options_.server_check, outcome));
+    } else {
+      tls.set_certificate_verifier(std::make_shared<gx::NoOpCertificateVerifier>());
+    }
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxResponseBytes);
+    // A channel of its own subchannels: every connection this call uses was handshaken (and
+    // checked) for it, none is shared with another channel of the process.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     auto channel = grpc::CreateCustomChannel(options_.address, gx::TlsCredentials(tls), args);
     auto stub = rpc::Marble::NewStub(channel);
 
@@ -103,7 +183,17 @@ class GrpcTransport final : public ActivationTransport {
     ctx.set_deadline(deadline);
     const grpc::Status status = stub->Activate(&ctx, req, &resp);
     code = status.error_code();
-    if (!status.ok()) return map_status(status);
+    if (!status.ok()) {
+      if (outcome) {
+        std::scoped_lock lock(outcome->mu);
+        if (outcome->refusal) {
+          code = grpc::StatusCode::UNAUTHENTICATED;  // a refused server is not retried
+          return failf(ErrorCode::kUnauthenticated, "refusing the Coordinator at {}: {}",
+                       options_.address, *outcome->refusal);
+        }
+      }
+      return map_status(status);
+    }
     if (!resp.has_parameters()) {
       return failf(ErrorCode::kInternal,
                    "the Coordinator at {} answered the activation without parameters",

@@ -157,6 +157,7 @@ class PremainTest : public PremainBase {
                   {"no-argv", {{"Package", "pkg"}}},
                   {"limited", {{"Package", "pkg"}, {"MaxActivations", 1}}},
                   {"limited-exec", {{"Package", "pkg"}, {"MaxActivations", 1}}},
+                  {"limited-pinned", {{"Package", "pkg"}, {"MaxActivations", 1}}},
                   {"ttls", {{"Package", "pkg"}, {"TLS", {"web"}}}}}},
                 {"Secrets", {{"sym", {{"Type", "symmetric-key"}, {"Size", 128}}}}},
                 {"TLS", {{"web", {{"Incoming", {{{"Port", "8080"}}}}}}}}};
@@ -166,6 +167,19 @@ class PremainTest : public PremainBase {
                         std::map<std::string, std::string> env = {}) {
     return PremainBase::premain(type, std::move(args), std::move(env),
                                 "127.0.0.1:" + std::to_string(coordinator_->mesh_port()));
+  }
+
+  // pin_root writes the Coordinator's root certificate as `marblerun certificate root` would
+  // (from GET /api/v2/quote: the intermediate, then the root) and returns the file.
+  std::filesystem::path pin_root() {
+    const HttpResult r = curl_https(coordinator_->client_url() + "/api/v2/quote");
+    EXPECT_EQ(r.status, 200) << r.body;
+    const auto chain = crypto::Certificate::chain_from_pem(
+        gojson::Json::parse(r.body)["data"]["cert"].get<std::string>());
+    EXPECT_TRUE(chain && chain->size() == 2);
+    const std::filesystem::path file = test_dir_.path() / "coordinator-root.pem";
+    std::ofstream(file) << (chain && chain->size() == 2 ? chain->back().pem() : "");
+    return file;
   }
 
   static mr::testing::TempDir* dir_;
@@ -325,6 +339,65 @@ TEST_F(PremainTest, NoArgvAndNoCommandFailsWithOneLine) {
 TEST_F(PremainTest, TtlsConfigIsRefusedWithOneLine) {
   const CommandResult r = premain("ttls", after_dashes(kRecorder));
   expect_one_line_failure(r, 1, "MARBLE_TTLS_CONFIG", cwd());
+}
+
+// Pinning the Coordinator root (EDG_MARBLE_COORDINATOR_ROOT_CA).
+TEST_F(PremainTest, PinnedRootIsAccepted) {
+  const std::filesystem::path root = pin_root();
+  const CommandResult r =
+      premain("app", after_dashes(kRecorder), {{"EDG_MARBLE_COORDINATOR_ROOT_CA", root.string()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(cwd() / "args.txt"), "first arg\nsecond\n");
+  EXPECT_EQ(read_file(cwd() / "coordinator_root.pem"), read_file(root));
+}
+
+TEST_F(PremainTest, AnotherRootIsRefusedWithOneLineBeforeActivating) {
+  // A self-signed CA that is not this Coordinator's root.
+  auto key = crypto::PrivateKey::generate(crypto::KeySpec::ec(crypto::Curve::kP384));
+  ASSERT_TRUE(key);
+  crypto::CertTemplate t;
+  t.subject.common_name = "MarbleRun Coordinator";
+  t.not_before = SystemClock().now();
+  t.not_after = *t.not_before + kGoMaxDuration;
+  t.basic_constraints_valid = true;
+  t.is_ca = true;
+  t.key_usage = crypto::kKeyUsageDigitalSignature | crypto::kKeyUsageCertSign;
+  auto other = crypto::create_certificate(t, key->public_key(), nullptr, *key);
+  ASSERT_TRUE(other);
+  const std::filesystem::path wrong = test_dir_.path() / "other-root.pem";
+  std::ofstream(wrong) << other->pem();
+
+  const CommandResult r = premain("limited-pinned", after_dashes(kRecorder),
+                                  {{"EDG_MARBLE_COORDINATOR_ROOT_CA", wrong.string()}});
+  expect_one_line_failure(r, 1,
+                          "activation failed: refusing the Coordinator at 127.0.0.1:" +
+                              std::to_string(coordinator_->mesh_port()) +
+                              ": its TLS key is not certified by the pinned Coordinator root "
+                              "(EDG_MARBLE_COORDINATOR_ROOT_CA)",
+                          cwd());
+  // The request never reached the Coordinator: the one allowed activation is still there.
+  const CommandResult ok = premain("limited-pinned", after_dashes(kRecorder),
+                                   {{"EDG_MARBLE_COORDINATOR_ROOT_CA", pin_root().string()}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST_F(PremainOfflineTest, UnusablePinnedRootFileIsAConfigurationError) {
+  const std::filesystem::path garbage = test_dir_.path() / "garbage.pem";
+  std::ofstream(garbage) << "not a certificate";
+  const std::filesystem::path missing = test_dir_.path() / "missing.pem";
+  const std::vector<std::pair<std::filesystem::path, std::string>> cases = {
+      {garbage, "no PEM block in it"}, {missing, "cannot open: No such file or directory"}};
+  for (const auto& [file, reason] : cases) {
+    const CommandResult r = premain("app", after_dashes(kRecorder),
+                                    {{"EDG_MARBLE_COORDINATOR_ROOT_CA", file.string()}});
+    expect_one_line_failure(
+        r, 2, "configuration: EDG_MARBLE_COORDINATOR_ROOT_CA: " + file.string() + ": " + reason,
+        cwd());
+  }
+  const CommandResult empty =
+      premain("app", after_dashes(kRecorder), {{"EDG_MARBLE_COORDINATOR_ROOT_CA", ""}});
+  expect_one_line_failure(empty, 2, "EDG_MARBLE_COORDINATOR_ROOT_CA is set but empty", cwd());
+  EXPECT_FALSE(std::filesystem::exists(test_dir_.path() / "uuid"));  // nothing happened
 }
 
 TEST_F(PremainOfflineTest, CorruptUuidFileFailsWithOneLine) {

@@ -25,6 +25,8 @@ constexpr Variable kVariables[] = {
     {"EDG_MARBLE_UUID_FILE", "file holding the instance UUID, created 0600 (default <cwd>/uuid)"},
     {"EDG_LOG_FORMAT", "json for JSON log lines, text (default) for plain ones"},
     {"EDG_DEBUG_LOGGING", "1: debug logging, including the gRPC library's own lines"},
+    {"EDG_MARBLE_COORDINATOR_ROOT_CA",
+     "PEM file of the Coordinator root (marblerun certificate root) to pin; default: unverified"},
     {"EDG_MARBLE_ACTIVATION_TIMEOUT",
      "deadline of the Activate call: 30s, 500ms, 2m or plain seconds (default 30s)"},
     {"EDG_MARBLE_ATTESTATION_DIR",
@@ -146,6 +148,16 @@ Result<PremainConfig> parse_config(const std::map<std::string, std::string>& env
   }
 
   if (auto v = p.get("EDG_MARBLE_COORDINATOR_ADDR")) c.coordinator_addr = *v;
+  // Unlike the other variables, set-but-empty is not "unset": it would silently unpin.
+  if (const auto it = env.find("EDG_MARBLE_COORDINATOR_ROOT_CA"); it != env.end()) {
+    if (it->second.empty()) {
+      p.problem(
+          "EDG_MARBLE_COORDINATOR_ROOT_CA is set but empty (the path of the Coordinator "
+          "root certificate to pin; unset it to run unpinned)");
+    } else {
+      c.coordinator_root_ca = it->second;
+    }
+  }
   if (auto v = p.get("EDG_MARBLE_TYPE")) {
     c.marble_type = *v;
   } else {

@@ -28,8 +28,10 @@ struct PremainConfig {
   std::optional<std::filesystem::path> simulated_dcap_pki;     // EDG_MARBLE_SIMULATED_DCAP_PKI
   attestation::simulated::SimulatedEnclave simulated_enclave;  // EDG_MARBLE_SIMULATED_*
   std::chrono::milliseconds activation_timeout{30000};         // EDG_MARBLE_ACTIVATION_TIMEOUT
-  log::Format log_format = log::Format::kText;                 // EDG_LOG_FORMAT
-  log::Level log_level = log::Level::kInfo;                    // EDG_DEBUG_LOGGING
+  // EDG_MARBLE_COORDINATOR_ROOT_CA: PEM file of the Coordinator root to pin; nullopt = unpinned.
+  std::optional<std::filesystem::path> coordinator_root_ca;
+  log::Format log_format = log::Format::kText;  // EDG_LOG_FORMAT
+  log::Level log_level = log::Level::kInfo;     // EDG_DEBUG_LOGGING
   std::vector<std::string> command;  // the words after "--"; empty = the Coordinator's Argv
   bool help = false;                 // --help / -h
 };
@@ -37,8 +39,9 @@ struct PremainConfig {
 // parse_config builds the config from |env| (name → value) and |args| (argv without the program
 // name). |cwd| is the base of the default UUID file. All problems are reported at once, joined
 // by "; " into one line (kInvalidArgument): a missing EDG_MARBLE_TYPE, unknown EDG_MARBLE_*
-// variables, malformed values, EDG_MARBLE_SIMULATED_* without EDG_MARBLE_SIMULATED_DCAP_PKI,
-// arguments before "--", an empty command after "--".
+// variables, malformed values, EDG_MARBLE_COORDINATOR_ROOT_CA set but empty (a pin is never
+// dropped silently; the file itself is read later), EDG_MARBLE_SIMULATED_* without
+// EDG_MARBLE_SIMULATED_DCAP_PKI, arguments before "--", an empty command after "--".
 [[nodiscard]] Result<PremainConfig> parse_config(const std::map<std::string, std::string>& env,
                                                  const std::vector<std::string>& args,
                                                  const std::filesystem::path& cwd);

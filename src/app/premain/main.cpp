@@ -128,6 +128,12 @@ int run(int argc, char** argv) {
     if (!json) return failed(kExitConfig, "EDG_MARBLE_SIMULATED_DCAP_PKI: " + json.error().message);
     qp.simulated_dcap_pki_json = std::move(*json);
   }
+  // A pinned Coordinator root must be usable before anything else happens.
+  if (config.coordinator_root_ca) {
+    if (auto s = marble::check_coordinator_root_ca(*config.coordinator_root_ca); !s) {
+      return failed(kExitConfig, "configuration: " + s.error().message);
+    }
+  }
   const SystemClock clock;
   auto provider = marble::select_quote_provider(qp, clock.now());
   if (!provider) return failed(kExitConfig, "quote provider: " + provider.error().message);
@@ -146,6 +152,7 @@ int run(int argc, char** argv) {
   options.uuid_file = config.uuid_file;
   options.timeout = config.activation_timeout;
   options.ttls = marble::TtlsPolicy::kRefuse;  // see marble/parameters.h
+  if (config.coordinator_root_ca) options.coordinator_root_ca = *config.coordinator_root_ca;
   options.clock = &clock;
   marble::ActivationReport report;
   auto params = marble::activate(options, *provider->issuer, &report);

@@ -11,6 +11,7 @@
 #include "base/testing/temp_dir.h"
 #include "crypto/hash.h"
 #include "crypto/x509.h"
+#include "marble/test/coordinator_ca.h"
 
 namespace mr::marble {
 namespace {
@@ -215,6 +216,56 @@ TEST_F(ActivationTest, EmptyTtlsConfigIsRefusedEvenInProcess) {
   auto p = activate_with(options(), issuer, transport_);
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
+}
+
+// With a pinned root, a bad pin file stops everything before the UUID file or the transport is
+// touched; the answer's MARBLE_PREDEFINED_* certificates are checked against the root.
+TEST_F(ActivationTest, BadPinFileFailsBeforeAnythingHappens) {
+  for (const std::string& content : {std::string(), std::string("garbage")}) {
+    ActivationOptions o = options();
+    o.coordinator_root_ca = dir_ / "root.pem";
+    if (!content.empty()) write_text(o.coordinator_root_ca, content);
+    attestation::simulated::NoTeeIssuer issuer;
+    auto p = activate_with(o, issuer, transport_);
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(p.error().message.rfind(
+                  "EDG_MARBLE_COORDINATOR_ROOT_CA: " + o.coordinator_root_ca.string() + ": ", 0),
+              0u)
+        << p.error().message;
+    EXPECT_EQ(transport_.calls_, 0);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "uuid"));
+  }
+}
+
+TEST_F(ActivationTest, PinnedRootChecksTheAnswersCertificates) {
+  const TestCa ca = TestCa::make(kNow);
+  ActivationOptions o = options();
+  o.coordinator_root_ca = dir_ / "root.pem";
+  write_text(o.coordinator_root_ca, ca.ca.root.pem());
+  attestation::simulated::NoTeeIssuer issuer;
+
+  for (auto& [k, v] : ca.predefined_env(ca.issue_leaf(kNow).first))
+    transport_.env_[k] = v;
+  auto p = activate_with(o, issuer, transport_);
+  ASSERT_TRUE(p) << p.error().message;
+
+  // Unpinned, an answer without them is fine; pinned, it is refused.
+  transport_.env_ = {{"E", "v"}};
+  EXPECT_TRUE(activate_with(options(), issuer, transport_));
+  p = activate_with(o, issuer, transport_);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_NE(p.error().message.find("MARBLE_PREDEFINED_COORDINATOR_ROOT_CA: not sent"),
+            std::string::npos)
+      << p.error().message;
+
+  // Another Coordinator's certificates.
+  const TestCa other = TestCa::make(kNow);
+  transport_.env_ = other.predefined_env(other.issue_leaf(kNow).first);
+  p = activate_with(o, issuer, transport_);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
 }
 
 }  // namespace

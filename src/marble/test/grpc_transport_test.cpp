@@ -1,6 +1,7 @@
 // The gRPC transport against an in-process gRPC server that behaves like the Coordinator's Marble
 // API transport (spec 2.2): TLS, client certificate required but not chain-verified, a server
-// certificate the Marble has no reason to trust.
+// certificate the Marble has no reason to trust; and, with the Coordinator root pinned, servers
+// presenting the Coordinator's chain, another Coordinator's, an upstream-like one and a Marble's.
 #include "marble/grpc_transport.h"
 
 #include <arpa/inet.h>
@@ -14,11 +15,13 @@
 #include <thread>
 
 #include "attestation/simulated/no_tee_issuer.h"
+#include "base/clock.h"
 #include "base/testing/temp_dir.h"
 #include "coordinator.grpc.pb.h"
 #include "crypto/hash.h"
 #include "crypto/x509.h"
 #include "marble/activation.h"
+#include "marble/test/coordinator_ca.h"
 
 namespace mr::marble {
 namespace {
@@ -29,6 +32,7 @@ class FakeMarbleService final : public rpc::Marble::Service {
   grpc::Status Activate(grpc::ServerContext* ctx, const rpc::ActivationReq* req,
                         rpc::ActivationResp* resp) override {
     std::scoped_lock lock(mu);
+    ++calls;
     request = *req;
     const auto pems = ctx->auth_context()->FindPropertyValues("x509_pem_cert");
     peer_cert_pem = pems.empty() ? "" : std::string(pems.front().data(), pems.front().size());
@@ -40,11 +44,18 @@ class FakeMarbleService final : public rpc::Marble::Service {
       (*p->mutable_env())["MARBLE_PREDEFINED_ROOT_CA"] = "-----BEGIN CERTIFICATE-----\n";
       p->add_argv("./app");
       p->add_argv("--flag");
+      if (ca) {  // what the Coordinator sets: a Marble certificate from |ca|
+        for (const auto& [k, v] : ca->predefined_env(ca->issue_leaf(SystemClock().now()).first)) {
+          (*p->mutable_env())[k] = v;
+        }
+      }
     }
     return grpc::Status::OK;
   }
 
   std::mutex mu;
+  int calls = 0;
+  const TestCa* ca = nullptr;  // set: the answer carries MARBLE_PREDEFINED_* from it
   rpc::ActivationReq request;
   std::string peer_cert_pem;
   grpc::Status status = grpc::Status::OK;
@@ -78,12 +89,19 @@ class GrpcTransportTest : public ::testing::Test {
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
   }
 
-  void start_tls_server() {
-    const ServerIdentity id = untrusted_server_identity();
+  void start_tls_server() { start_tls_server(untrusted_server_identity()); }
+  void start_tls_server(const ServerIdentity& id) {
     grpc::SslServerCredentialsOptions opts(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
     opts.pem_key_cert_pairs.push_back({id.key_pem, id.cert_pem});
     start(grpc::SslServerCredentials(opts));
+  }
+  // start_coordinator_like_server presents |ca|'s chain as the Coordinator's Marble API does
+  // (the Marble root, then the intermediate, with the intermediate key) and answers with
+  // certificates from it.
+  void start_coordinator_like_server(const TestCa& ca) {
+    service_.ca = &ca;
+    start_tls_server({ca.served_chain_pem(), ca.key_pem()});
   }
   void start(std::shared_ptr<grpc::ServerCredentials> creds) {
     grpc::ServerBuilder b;
@@ -271,6 +289,136 @@ TEST_F(GrpcTransportTest, ActivateUnreachableNamesTheAddress) {
   EXPECT_EQ(p.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(p.error().message.find("cannot reach the Coordinator at 127.0.0.1:1"),
             std::string::npos);
+}
+
+// --- Pinning the Coordinator root (EDG_MARBLE_COORDINATOR_ROOT_CA) ---------------------------
+
+TEST_F(GrpcTransportTest, ServerCheckSeesThePresentedChainInOrder) {
+  const TestCa ca = TestCa::make(SystemClock().now());
+  start_coordinator_like_server(ca);
+  std::vector<Bytes> seen;
+  GrpcTransportOptions o{address(), std::chrono::seconds(10)};
+  o.server_check = [&seen](const std::vector<Bytes>& chain) -> Status {
+    seen = chain;
+    return ok();
+  };
+  auto p = make_grpc_transport(std::move(o))->activate(request(), client_identity());
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(seen, (std::vector<Bytes>{ca.ca.marble_root.der(), ca.ca.intermediate.der()}));
+}
+
+TEST_F(GrpcTransportTest, ServerCheckRefusalFailsTheHandshakeWithoutRetrying) {
+  start_tls_server();
+  int checks = 0;
+  GrpcTransportOptions o{address(), std::chrono::seconds(10)};
+  o.server_check = [&checks](const std::vector<Bytes>&) -> Status {
+    ++checks;
+    return fail(ErrorCode::kUnauthenticated, "not the one");
+  };
+  auto p = make_grpc_transport(std::move(o))->activate(request(), client_identity());
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(p.error().message, "refusing the Coordinator at " + address() + ": not the one");
+  EXPECT_EQ(checks, 1);  // no second attempt
+  std::scoped_lock lock(service_.mu);
+  EXPECT_EQ(service_.calls, 0);  // the request never left the Marble
+}
+
+class PinnedActivationTest : public GrpcTransportTest {
+ protected:
+  ActivationOptions options(const std::string& root_pem) {
+    ActivationOptions o;
+    o.coordinator_addr = address();
+    o.marble_type = "backend";
+    o.uuid_file = dir_ / "uuid";
+    o.timeout = std::chrono::seconds(10);
+    o.coordinator_root_ca = dir_ / "root.pem";
+    write_text(o.coordinator_root_ca, root_pem);
+    return o;
+  }
+  int calls() {
+    std::scoped_lock lock(service_.mu);
+    return service_.calls;
+  }
+  mr::testing::TempDir dir_;
+  const TestCa ca_ = TestCa::make(SystemClock().now());
+  attestation::simulated::NoTeeIssuer issuer_;
+};
+
+TEST_F(PinnedActivationTest, TheRightRootIsAccepted) {
+  start_coordinator_like_server(ca_);
+  auto p = activate(options(ca_.ca.root.pem()), issuer_);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->env.at("MARBLE_PREDEFINED_COORDINATOR_ROOT_CA"), ca_.ca.root.pem());
+  EXPECT_EQ(calls(), 1);
+}
+
+TEST_F(PinnedActivationTest, AnotherCoordinatorIsRefusedBeforeTheRequestIsSent) {
+  const TestCa other = TestCa::make(SystemClock().now());
+  start_coordinator_like_server(other);
+  const auto start = std::chrono::steady_clock::now();
+  auto p = activate(options(ca_.ca.root.pem()), issuer_);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(p.error().message.rfind("refusing the Coordinator at " + address() +
+                                        ": its TLS key is not certified by the pinned "
+                                        "Coordinator root (EDG_MARBLE_COORDINATOR_ROOT_CA): ",
+                                    0),
+            0u)
+      << p.error().message;
+  EXPECT_EQ(p.error().message.find('\n'), std::string::npos);
+  EXPECT_EQ(calls(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));  // no retries
+  // Unpinned, the same server is used as upstream would.
+  ActivationOptions unpinned = options("");
+  unpinned.coordinator_root_ca.clear();
+  EXPECT_TRUE(activate(unpinned, issuer_));
+}
+
+TEST_F(PinnedActivationTest, AServerWithoutTheIntermediateIsRefused) {
+  // What an upstream Coordinator presents: the Marble root alone.
+  start_tls_server({ca_.ca.marble_root.pem(), ca_.key_pem()});
+  auto p = activate(options(ca_.ca.root.pem()), issuer_);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_NE(p.error().message.find("sends no intermediate certificate cannot be pinned"),
+            std::string::npos)
+      << p.error().message;
+  EXPECT_EQ(calls(), 0);
+}
+
+TEST_F(PinnedActivationTest, AMarbleCannotPoseAsTheCoordinator) {
+  // A Marble's certificate and key (issued by the intermediate key, so it chains to the root)
+  // followed by the intermediate.
+  const auto [leaf, key] = ca_.issue_leaf(SystemClock().now());
+  start_tls_server({leaf.pem() + ca_.ca.intermediate.pem(), std::string(key.to_pem().view())});
+  auto p = activate(options(ca_.ca.root.pem()), issuer_);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().code, ErrorCode::kUnauthenticated) << p.error().message;
+  EXPECT_EQ(calls(), 0);
+}
+
+TEST_F(PinnedActivationTest, GarbageOrMissingPinFileIsAHardError) {
+  start_coordinator_like_server(ca_);
+  for (const std::string& text : {std::string("garbage"), ca_.ca.intermediate.pem()}) {
+    const ActivationOptions o = options(text);
+    auto p = activate(o, issuer_);
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(p.error().message.rfind(
+                  "EDG_MARBLE_COORDINATOR_ROOT_CA: " + o.coordinator_root_ca.string() + ": ", 0),
+              0u)
+        << p.error().message;
+  }
+  ActivationOptions o = options("");
+  o.coordinator_root_ca = dir_ / "missing.pem";
+  auto p = activate(o, issuer_);
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("EDG_MARBLE_COORDINATOR_ROOT_CA: " +
+                                   o.coordinator_root_ca.string() + ": cannot open"),
+            std::string::npos);
+  EXPECT_EQ(calls(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "uuid"));
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ TEST(PremainConfig, DefaultsAreUpstreams) {
   EXPECT_EQ(c->uuid_file, std::filesystem::path("/work/dir/uuid"));
   EXPECT_EQ(c->attestation_dir, std::filesystem::path("/dev/attestation"));
   EXPECT_FALSE(c->simulated_dcap_pki);
+  EXPECT_FALSE(c->coordinator_root_ca);  // unpinned, as upstream
   EXPECT_EQ(c->activation_timeout, std::chrono::seconds(30));
   EXPECT_EQ(c->log_format, log::Format::kText);
   EXPECT_EQ(c->log_level, log::Level::kInfo);
@@ -36,6 +37,7 @@ TEST(PremainConfig, AllVariables) {
                   {"EDG_MARBLE_UUID_FILE", "/backend-uid/uuid-file"},
                   {"EDG_MARBLE_ATTESTATION_DIR", "/tmp/fake-attestation"},
                   {"EDG_MARBLE_ACTIVATION_TIMEOUT", "500ms"},
+                  {"EDG_MARBLE_COORDINATOR_ROOT_CA", "/etc/marblerun/root.pem"},
                   {"EDG_MARBLE_SIMULATED_DCAP_PKI", "/tmp/pki.json"},
                   {"EDG_MARBLE_SIMULATED_MRENCLAVE", std::string(64, 'a')},
                   {"EDG_MARBLE_SIMULATED_MRSIGNER", std::string(64, 'B')},
@@ -54,6 +56,7 @@ TEST(PremainConfig, AllVariables) {
   EXPECT_EQ(c->attestation_dir, std::filesystem::path("/tmp/fake-attestation"));
   EXPECT_EQ(c->activation_timeout, std::chrono::milliseconds(500));
   EXPECT_EQ(c->simulated_dcap_pki, std::filesystem::path("/tmp/pki.json"));
+  EXPECT_EQ(c->coordinator_root_ca, std::filesystem::path("/etc/marblerun/root.pem"));
   EXPECT_EQ(c->simulated_enclave.mr_enclave[0], 0xaa);
   EXPECT_EQ(c->simulated_enclave.mr_signer[31], 0xbb);
   EXPECT_EQ(c->simulated_enclave.isv_prod_id, 3);
@@ -158,6 +161,18 @@ TEST(PremainConfig, UsageListsEveryVariable) {
                         "EDG_MARBLE_SIMULATED_DCAP_PKI", "EDG_MARBLE_ACTIVATION_TIMEOUT"}) {
     EXPECT_NE(u.find(v), std::string::npos) << v;
   }
+}
+
+// An empty EDG_MARBLE_COORDINATOR_ROOT_CA is a configuration error, not "unpinned" (the other
+// variables follow upstream's Getenv, where empty means unset).
+TEST(PremainConfig, EmptyPinnedRootIsAnError) {
+  auto c = parse({{"EDG_MARBLE_TYPE", "backend"}, {"EDG_MARBLE_COORDINATOR_ROOT_CA", ""}});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(c.error().message.find("EDG_MARBLE_COORDINATOR_ROOT_CA is set but empty"),
+            std::string::npos)
+      << c.error().message;
+  EXPECT_NE(usage().find("EDG_MARBLE_COORDINATOR_ROOT_CA"), std::string::npos);
 }
 
 }  // namespace
