@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "base/encoding.h"
+#include "base/json_depth.h"
 #include "crypto/pem.h"
 
 namespace mr::attestation::dcap {
@@ -20,6 +21,12 @@ namespace fs = std::filesystem;
 
 tl::unexpected<Error> invalid(std::string_view what) {
   return fail(ErrorCode::kInvalidArgument, fmt::format("invalid collateral: {}", what));
+}
+
+// check_depth refuses JSON nested deeper than kMaxJsonDepth before nlohmann builds a DOM.
+Status check_depth(std::string_view text) {
+  if (auto depth = check_json_depth(text); !depth) return invalid(depth.error().message);
+  return ok();
 }
 
 Result<std::string> read_file(const fs::path& p) {
@@ -147,6 +154,7 @@ Result<std::string> decode_issuer_chain(std::string_view text) {
 
 Result<std::pair<std::string, Bytes>> split_signed_body(std::string_view body,
                                                         std::string_view key) {
+  MR_RETURN_IF_ERROR(check_depth(body));
   json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return invalid("signed body is not a JSON object");
   auto sig_it = doc.find("signature");
@@ -168,7 +176,9 @@ Result<std::pair<std::string, Bytes>> split_signed_body(std::string_view body,
     const std::size_t name_start = i;
     std::size_t j = i;
     if (!skip_json_value(body, j)) break;
-    const json name = json::parse(body.substr(name_start, j - name_start), nullptr, false);
+    const std::string_view name_text = body.substr(name_start, j - name_start);
+    MR_RETURN_IF_ERROR(check_depth(name_text));  // a string token: depth 0, checked all the same
+    const json name = json::parse(name_text, nullptr, false);
     i = j;
     while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i])))
       ++i;
@@ -187,6 +197,7 @@ Result<std::pair<std::string, Bytes>> split_signed_body(std::string_view body,
 }
 
 Result<Collateral> parse_collateral_json(std::string_view text) {
+  MR_RETURN_IF_ERROR(check_depth(text));
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return invalid("not a JSON object");
   Collateral c;

@@ -97,12 +97,12 @@ class StaticCollateralProvider final : public CollateralProvider {
 
 // split_signed_body extracts from a PCS response body {"<key>": {...}, "signature": "<hex>"} the
 // exact text of the <key> value (what Intel signed) and the decoded signature.
-// kInvalidArgument if the body is not such an object.
+// kInvalidArgument if the body is not such an object or nests deeper than the JSON limit.
 [[nodiscard]] Result<std::pair<std::string, Bytes>> split_signed_body(std::string_view body,
                                                                       std::string_view key);
 
 // parse_collateral_json parses the single-JSON layout. kInvalidArgument "invalid collateral: ..."
-// naming the missing or malformed field.
+// naming the missing or malformed field, or the nesting limit (base/json_depth.h) if exceeded.
 [[nodiscard]] Result<Collateral> parse_collateral_json(std::string_view json);
 // to_collateral_json renders |c| in the single-JSON layout (CRLs and signatures as hex).
 [[nodiscard]] std::string to_collateral_json(const Collateral& c);
