@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "base/json_depth.h"
 
 namespace mr::attestation::dcap {
 namespace {
@@ -241,6 +242,9 @@ Result<QeIdentity> parse_qe_identity_object(const json& doc) {
 
 template <class T, class F>
 Result<T> parse_json_doc(std::string_view text, std::string_view doc_name, F&& parse) {
+  if (auto depth = check_json_depth(text); !depth) {
+    return failf(ErrorCode::kInvalidArgument, "invalid {}: {}", doc_name, depth.error().message);
+  }
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return failf(ErrorCode::kInvalidArgument, "invalid {}: not a JSON object", doc_name);
@@ -270,7 +274,6 @@ TcbStatus converge(TcbStatus platform, TcbStatus other) {
     }
   }
   if (other == TcbStatus::kRevoked) return TcbStatus::kRevoked;
-  if (other == TcbStatus::kUnknown) return TcbStatus::kUnknown;  // "TCB not supported"
   return platform;
 }
 
@@ -303,6 +306,12 @@ bool tdx_level_matches(const TcbLevel& level, const std::array<std::uint8_t, 16>
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
+}
+
+// not_supported refuses a platform that no TCB level covers (Intel QVL: STATUS_TCB_NOT_SUPPORTED).
+tl::unexpected<Error> not_supported(std::string_view why) {
+  return fail(ErrorCode::kPermissionDenied,
+              fmt::format("TCB not supported: no matching TCB level found ({})", why));
 }
 
 struct ModuleResult {
@@ -346,8 +355,9 @@ Result<ModuleResult> check_tdx_module(const TcbInfo& info, const ParsedQuote& qu
     }
   }
   if (level == nullptr) {
-    out.status = TcbStatus::kUnknown;
-    return out;
+    return not_supported(
+        fmt::format("the TDX module's SVN {} is below every TCB level of TDX module identity {}",
+                    module_svn, identity->id));
   }
   MR_ASSIGN_OR_RETURN(out.status, status_of(level->status));
   out.advisory_ids = level->advisory_ids;
@@ -394,8 +404,9 @@ Result<QeMatch> match_qe_identity(const QeIdentity& identity, const SgxReportBod
       return out;
     }
   }
-  out.status = TcbStatus::kUnknown;
-  return out;
+  return not_supported(
+      fmt::format("the quoting enclave's ISVSVN {} is below every TCB level of the {} identity",
+                  r.isv_svn, identity.id.empty() ? "QE" : identity.id));
 }
 
 Result<TcbMatch> match_tcb(const TcbInfo& info, const PckExtensions& pck, const ParsedQuote& quote,
@@ -419,10 +430,18 @@ Result<TcbMatch> match_tcb(const TcbInfo& info, const PckExtensions& pck, const 
       break;
     }
   }
+  if (sgx_level == nullptr) {
+    return not_supported(fmt::format(
+        "the PCK certificate's TCB components and PCESVN are below every TCB level of the {} TCB "
+        "info for FMSPC {}",
+        tdx_info ? "TDX" : "SGX", upper(hex_encode(info.fmspc))));
+  }
   const TcbLevel* selected = tdx_quote ? tdx_level : sgx_level;
-  if (sgx_level == nullptr || selected == nullptr) {
-    out.status = TcbStatus::kUnknown;  // Intel: STATUS_TCB_NOT_SUPPORTED
-    return out;
+  if (selected == nullptr) {
+    return not_supported(fmt::format(
+        "the TD's TEE TCB SVN is below every TCB level of the TDX TCB info for FMSPC {} that its "
+        "PCK certificate reaches",
+        upper(hex_encode(info.fmspc))));
   }
   MR_ASSIGN_OR_RETURN(TcbStatus status, status_of(selected->status));
   out.tcb_date = selected->tcb_date;

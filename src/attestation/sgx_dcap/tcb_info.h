@@ -86,7 +86,8 @@ struct QeIdentity {
 };
 
 // parse_tcb_info parses the signed "tcbInfo" JSON object (v2 or v3). kInvalidArgument
-// "invalid TCB info: ..." for malformed JSON, a missing or mistyped field, or another version.
+// "invalid TCB info: ..." for malformed JSON (nesting deeper than 64 levels included), a missing or
+// mistyped field, or another version.
 [[nodiscard]] Result<TcbInfo> parse_tcb_info(std::string_view json);
 // parse_qe_identity parses the signed "enclaveIdentity" JSON object (v2). kInvalidArgument
 // "invalid QE identity: ..." as above.
@@ -94,25 +95,30 @@ struct QeIdentity {
 
 // QeMatch is the QE identity's verdict on the quoting enclave's report.
 struct QeMatch {
-  TcbStatus status = TcbStatus::kUnknown;  // kUpToDate, kOutOfDate, kRevoked; kUnknown = no level
+  TcbStatus status = TcbStatus::kUnknown;  // kUpToDate, kOutOfDate or kRevoked
   std::vector<std::string> advisory_ids;
 };
 
 // match_qe_identity checks the QE report against |identity| (MISCSELECT and attributes under
 // their masks, MRSIGNER, ISVPRODID) and selects the TCB level for its ISVSVN.
-// kPermissionDenied "QE identity mismatch: <field>" if a field does not match.
+// kPermissionDenied "QE identity mismatch: <field>" if a field does not match, and
+// "TCB not supported: no matching TCB level found (...)" if the ISVSVN is below every level.
 [[nodiscard]] Result<QeMatch> match_qe_identity(const QeIdentity& identity,
                                                 const SgxReportBody& qe_report);
 
 // TcbMatch is the result of TCB level matching.
 struct TcbMatch {
-  TcbStatus status = TcbStatus::kUnknown;  // kUnknown when no TCB level matches
+  TcbStatus status = TcbStatus::kUnknown;  // never kUnknown in a returned match
   std::vector<std::string> advisory_ids;
-  std::string tcb_date;
+  std::string tcb_date;  // tcbDate of the selected TCB level (SGX and TDX)
 };
 
 // match_tcb selects the TCB level(s) for the platform (PCK SVNs; for TDX also the TEE TCB SVN
 // and the TDX module identity) and converges the status with the TDX module's and the QE's.
+// kPermissionDenied "TCB not supported: no matching TCB level found (<why>)" when no TCB level
+// covers the platform (Intel QVL's TCB_NOT_SUPPORTED; SGX: PCK components and PCESVN; TDX: also
+// the TEE TCB SVN, and the TDX module SVN against its identity's levels), as for a QE below every
+// QE identity level;
 // kPermissionDenied for a TDX module mismatch (MRSIGNERSEAM / SEAM attributes / no identity);
 // kInvalidArgument for a TDX quote against SGX TCB info (or vice versa) or an unrecognised
 // status string in a selected level.

@@ -12,6 +12,7 @@
 #include "attestation/sgx_dcap/pck_extensions.h"
 #include "attestation/sgx_dcap/quote.h"
 #include "base/encoding.h"
+#include "base/json_depth.h"
 #include "crypto/openssl/ossl.h"
 
 namespace mr::attestation::simulated {
@@ -293,6 +294,9 @@ std::string SimulatedDcapPki::to_json() const {
 
 Result<std::shared_ptr<SimulatedDcapPki>> SimulatedDcapPki::from_json(
     std::string_view text, const SimulatedPkiOptions& options) {
+  if (auto depth = check_json_depth(text); !depth) {
+    return failf(ErrorCode::kInvalidArgument, "simulated PKI: {}", depth.error().message);
+  }
   const nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return fail(ErrorCode::kInvalidArgument, "simulated PKI: not a JSON object");
@@ -344,13 +348,21 @@ Result<Collateral> SimulatedDcapPki::issue_collateral(const CollateralOptions& o
   const UnixTime next = o.issue_date + o.validity;
   Collateral c;
 
-  // TCB info: the platform's own level, then an older OutOfDate level.
+  // TCB info: the platform's own level, then an older OutOfDate level; or, to leave the platform
+  // without a matching level, both one step above it.
+  std::array<std::uint8_t, 16> own = platform.tcb_components;
   std::array<std::uint8_t, 16> older = platform.tcb_components;
-  for (auto& v : older)
-    v = v > 0 ? static_cast<std::uint8_t>(v - 1) : 0;
+  for (std::size_t i = 0; i < own.size(); ++i) {
+    if (o.levels_above_platform) {
+      own[i] = own[i] < 255 ? static_cast<std::uint8_t>(own[i] + 1) : 255;
+      older[i] = own[i];
+    } else {
+      older[i] = older[i] > 0 ? static_cast<std::uint8_t>(older[i] - 1) : 0;
+    }
+  }
   nlohmann::json levels = nlohmann::json::array();
-  levels.push_back(tcb_level_json(platform.tcb_components, platform.pce_svn, "2024-03-13T00:00:00Z",
-                                  o.platform_status, o.advisory_ids));
+  levels.push_back(tcb_level_json(own, platform.pce_svn, "2024-03-13T00:00:00Z", o.platform_status,
+                                  o.advisory_ids));
   levels.push_back(tcb_level_json(older, platform.pce_svn > 0 ? platform.pce_svn - 1 : 0,
                                   "2023-02-15T00:00:00Z", TcbStatus::kOutOfDate,
                                   {"INTEL-SA-00828"}));

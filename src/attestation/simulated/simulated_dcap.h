@@ -52,6 +52,9 @@ struct CollateralOptions {
   std::vector<std::string> advisory_ids;
   bool revoke_pck = false;  // list the PCK certificate in the PCK CRL
   std::optional<std::array<std::uint8_t, 6>> fmspc_override;  // TCB info for another FMSPC
+  // levels_above_platform lists only TCB levels above the platform (every TCB component one
+  // higher), so no level matches: Intel's TCB_NOT_SUPPORTED case.
+  bool levels_above_platform = false;
 };
 
 // SimulatedPkiOptions configures SimulatedDcapPki::create.

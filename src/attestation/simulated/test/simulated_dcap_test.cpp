@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "attestation/oe_report.h"
+#include "attestation/sgx_dcap/collateral_cache.h"
 #include "attestation/sgx_dcap/dcap_verifier.h"
 #include "attestation/sgx_dcap/quote.h"
 #include "attestation/simulated/no_tee_issuer.h"
@@ -126,6 +127,76 @@ TEST_F(SimulatedDcapTest, FmspcMismatch) {
             "FMSPC mismatch: PCK certificate 5EC0DE000001, TCB info 00906ED50000");
 }
 
+// Signed collateral in which every TCB level is above the platform: the quote is refused (Intel
+// QVL's TCB_NOT_SUPPORTED), not verified with status Unknown.
+TEST_F(SimulatedDcapTest, NoMatchingTcbLevelIsRefused) {
+  CollateralOptions o;
+  o.issue_date = kNow - std::chrono::hours(1);
+  o.levels_above_platform = true;
+  auto v = verifier(collateral(o))->verify(quote());
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(v.error().message,
+            "TCB not supported: no matching TCB level found (the PCK certificate's TCB components "
+            "and PCESVN are below every TCB level of the SGX TCB info for FMSPC 5EC0DE000001)");
+  // The same platform with its own level listed verifies (and reports that level's tcbDate).
+  o.levels_above_platform = false;
+  auto ok = verifier(collateral(o))->verify(quote());
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->platform.tcb_date, "2024-03-13T00:00:00Z");
+}
+
+// CountingFetcher counts fetches and serves fixed collateral.
+class CountingFetcher final : public dcap::CollateralFetcher {
+ public:
+  explicit CountingFetcher(Collateral c) : collateral_(std::move(c)) {}
+  Result<Collateral> fetch(const dcap::CollateralKey& key) const override {
+    ++calls;
+    last_fmspc = key.fmspc;
+    return collateral_;
+  }
+  mutable int calls = 0;
+  mutable std::string last_fmspc;
+
+ private:
+  Collateral collateral_;
+};
+
+// A client that makes up its own PKI (any FMSPC it likes in a self-signed PCK chain) cannot make
+// a verifier that trusts another root fetch collateral: the chain is refused first.
+TEST_F(SimulatedDcapTest, SelfMadePckChainTriggersNoFetch) {
+  SimulatedPkiOptions junk{kNow, {}, {}};
+  junk.platform.fmspc = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x01};
+  auto attacker = SimulatedDcapPki::create(junk);
+  ASSERT_TRUE(attacker);
+  auto fetcher = std::make_shared<CountingFetcher>(pki_->collateral());
+  dcap::CollateralCacheConfig cfg;
+  cfg.fetcher = fetcher;
+  cfg.clock = &clock_;
+  auto cache = dcap::CachingCollateralProvider::create(cfg);
+  ASSERT_TRUE(cache);
+  std::shared_ptr<const dcap::CollateralProvider> provider = std::move(*cache);
+  for (const std::vector<Bytes>& roots :
+       {std::vector<Bytes>{}, std::vector<Bytes>{pki_->root_ca_der()}}) {  // Intel's; ours
+    auto v = DcapQuoteVerifier::create({provider, &clock_, roots});
+    ASSERT_TRUE(v);
+    SimulatedDcapIssuer issuer(*attacker, enclave());
+    for (int i = 0; i < 3; ++i) {
+      auto r = (*v)->verify(*issuer.issue({}));
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+      EXPECT_EQ(r.error().message.rfind("PCK certificate chain: ", 0), 0u) << r.error().message;
+    }
+  }
+  EXPECT_EQ(fetcher->calls, 0);
+  // Control: our own PKI's quote, its root trusted, fetches once for its FMSPC.
+  auto v = DcapQuoteVerifier::create({provider, &clock_, {pki_->root_ca_der()}});
+  auto r = (*v)->verify(quote());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(fetcher->calls, 1);
+  EXPECT_EQ(fetcher->last_fmspc, "5EC0DE000001");
+}
+
 TEST_F(SimulatedDcapTest, ExpiredAndNotYetValidCollateral) {
   CollateralOptions o;
   o.issue_date = kNow - std::chrono::hours(24 * 31);  // nextUpdate a day ago
@@ -244,6 +315,16 @@ TEST_F(SimulatedDcapTest, SavedPkiSignsQuotesAnotherProcessCanVerify) {
   EXPECT_EQ(v->platform.fmspc, "5EC0DE000001");
   EXPECT_FALSE(SimulatedDcapPki::from_json("{}", {kNow, {}, {}}));
   EXPECT_FALSE(SimulatedDcapPki::from_json("nope", {kNow, {}, {}}));
+  EXPECT_EQ(SimulatedDcapPki::from_json(std::string(65, '[') + std::string(65, ']'), {kNow, {}, {}})
+                .error()
+                .message,
+            "simulated PKI: JSON nesting exceeds the limit of 64 levels (at byte 64)");
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  auto nested = SimulatedDcapPki::from_json(deep, {kNow, {}, {}});
+  ASSERT_FALSE(nested);
+  EXPECT_EQ(nested.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(nested.error().message,
+            "simulated PKI: JSON nesting exceeds the limit of 64 levels (at byte 64)");
 }
 
 }  // namespace

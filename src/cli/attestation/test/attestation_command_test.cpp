@@ -68,6 +68,7 @@ TEST(AttestationVerify, TdxSample) {
   EXPECT_EQ(r.out["tee"], "TDX");
   EXPECT_EQ(r.out["tcbStatus"], "UpToDate");
   EXPECT_EQ(r.out["advisoryIDs"], json::array());
+  EXPECT_EQ(r.out["platform"]["tcbDate"], "2024-03-13T00:00:00Z");
   EXPECT_EQ(r.out["td"]["mrtd"].get<std::string>().size(), 96u);
   EXPECT_TRUE(r.out["td"].contains("rtmr3"));
   EXPECT_FALSE(r.out.contains("sgx"));
@@ -144,6 +145,53 @@ TEST(AttestationVerify, SimulatedQuoteNeedsItsRoot) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out["tcbStatus"], "UpToDate");
   EXPECT_EQ(r.out["reportData"].get<std::string>().substr(0, 10), hex_encode(to_bytes("hello")));
+}
+
+// A quote that no TCB level of its (signed) collateral covers is not verified: exit 1 and the
+// reason, where it used to print "verified": true, "tcbStatus": "Unknown".
+TEST(AttestationVerify, NoMatchingTcbLevelIsNotVerified) {
+  const UnixTime now = *parse_rfc3339("2026-11-23T12:00:00Z");
+  auto pki = attestation::simulated::SimulatedDcapPki::create({now, {}, {}});
+  ASSERT_TRUE(pki);
+  attestation::simulated::CollateralOptions above;
+  above.issue_date = now - std::chrono::hours(1);
+  above.levels_above_platform = true;
+  auto collateral = (*pki)->issue_collateral(above);
+  ASSERT_TRUE(collateral);
+  attestation::simulated::SimulatedDcapIssuer issuer(*pki, {});
+  auto quote = issuer.issue(to_bytes("hello"));
+  ASSERT_TRUE(quote);
+  mr::testing::TempDir dir;
+  write(dir / "quote", *quote);
+  write(dir / "collateral.json", as_bytes(attestation::dcap::to_collateral_json(*collateral)));
+  write(dir / "root.der", (*pki)->root_ca_der());
+
+  AttestationVerifyOptions o;
+  o.quote_path = (dir / "quote").string();
+  o.collateral_path = (dir / "collateral.json").string();
+  o.root_ca_path = (dir / "root.der").string();
+  o.at = format_rfc3339(now);
+  const RunResult r = run(o);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.out["verified"], false);
+  EXPECT_FALSE(r.out.contains("tcbStatus"));
+  EXPECT_EQ(r.out["error"],
+            "TCB not supported: no matching TCB level found (the PCK certificate's TCB components "
+            "and PCESVN are below every TCB level of the SGX TCB info for FMSPC 5EC0DE000001)");
+}
+
+// Collateral nested 100 000 levels deep is bad input (exit 2) with a clean message.
+TEST(AttestationVerify, DeeplyNestedCollateralIsBadInput) {
+  mr::testing::TempDir dir;
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  write(dir / "collateral.json", as_bytes(deep));
+  AttestationVerifyOptions o = sample("sgx_quote", "sgx_quote_collateral.json");
+  o.collateral_path = (dir / "collateral.json").string();
+  const RunResult r = run(o);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out["verified"], false);
+  EXPECT_EQ(r.out["error"],
+            "invalid collateral: JSON nesting exceeds the limit of 64 levels (at byte 64)");
 }
 
 TEST(AttestationVerify, WiredIntoCli11) {
