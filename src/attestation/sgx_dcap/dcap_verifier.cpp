@@ -264,6 +264,9 @@ constexpr std::size_t kMaxCacheEntries = 256;
 struct DcapQuoteVerifier::Impl {
   DcapVerifierConfig config;
   std::vector<TrustedRoot> roots;
+  // The trusted roots alone (no CRLs, times checked later): a quote's PCK chain must chain to
+  // one of them before any collateral is looked up or fetched for its FMSPC.
+  ossl::Ptr<X509_STORE> roots_store;
 
   mutable std::mutex mu;
   // Guarded by mu: prepared collateral by source object (the entry keeps the source alive, so
@@ -294,6 +297,8 @@ struct DcapQuoteVerifier::Impl {
     return r;
   }
 
+  // get_chain parses a PCK chain and checks that it chains to a trusted root (signatures only:
+  // CRLs and validity times need the collateral and are checked with it). Cached by |key|.
   Result<std::shared_ptr<const PckChain>> get_chain(const std::string& key,
                                                     std::string_view pem) const {
     {
@@ -302,6 +307,11 @@ struct DcapQuoteVerifier::Impl {
       if (it != chains.end()) return it->second;
     }
     auto r = parse_pck_chain(pem);
+    if (r) {
+      auto anchored = verify_chain(roots_store.get(), (*r)->chain.leaf(),
+                                   (*r)->chain.untrusted.get(), "PCK certificate chain");
+      if (!anchored) r = fail(std::move(anchored).error());
+    }
     std::scoped_lock lock(mu);
     if (chains.size() >= kMaxCacheEntries) {
       chains.clear();
@@ -358,6 +368,8 @@ Result<VerifiedQuote> DcapQuoteVerifier::Impl::verify(ByteSpan input) const {
   const std::string chain_key(chain_hash.begin(), chain_hash.end());
   MR_ASSIGN_OR_RETURN(std::shared_ptr<const PckChain> pck, get_chain(chain_key, chain_pem));
 
+  // Only now, with the PCK chain anchored in a trusted root, is its FMSPC worth a collateral
+  // lookup (which may fetch from the network).
   if (!collateral) {
     auto c = config.collateral->get(CollateralKey{q.tee_type, pck->fmspc_hex, pck->ca});
     if (!c) return fail(std::move(c).error().wrap("getting collateral"));
@@ -454,6 +466,14 @@ Result<std::unique_ptr<DcapQuoteVerifier>> DcapQuoteVerifier::create(DcapVerifie
       impl->roots.push_back(TrustedRoot{std::move(*cert)});
     }
   }
+  impl->roots_store.reset(X509_STORE_new());
+  if (!impl->roots_store) return ossl::fail("allocating X509 store");
+  for (const TrustedRoot& r : impl->roots) {
+    if (X509_STORE_add_cert(impl->roots_store.get(), r.cert.get()) != 1) {
+      return ossl::fail("adding root CA");
+    }
+  }
+  X509_STORE_set_flags(impl->roots_store.get(), X509_V_FLAG_NO_CHECK_TIME);
   impl->config = std::move(config);
   return std::unique_ptr<DcapQuoteVerifier>(new DcapQuoteVerifier(std::move(impl)));
 }

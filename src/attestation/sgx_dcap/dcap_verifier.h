@@ -11,7 +11,9 @@
 // What verify() checks, in order (Intel's QVL numbering in brackets where it has one):
 //   quote structure, version 3-5, ECDSA P-256 key, Intel QE vendor ID;
 //   the PCK chain (from certification data type 5, else the collateral's pck_chain) chains to a
-//   pinned root, with the root CA CRL and the PCK CRL applied [4.1.2.4.7];
+//   pinned root (signatures only) BEFORE collateral is requested for its FMSPC: a quote with an
+//   untrusted chain never makes the collateral provider fetch anything;
+//   the PCK chain again with the root CA CRL and the PCK CRL applied [4.1.2.4.7];
 //   the TCB info and QE identity issuer chains chain to the same root, their signatures verify;
 //   the PCK CRL is signed by its issuer chain;
 //   every collateral item and certificate is valid at the clock's time;
@@ -19,7 +21,8 @@
 //   [4.1.2.4.9-10]; TDX: MRSIGNERSEAM and SEAM attributes match the TDX module (identity)
 //   [4.1.2.4.11]; QE report signed by the PCK key [12]; QE report data = SHA-256(attestation key ‖
 //   QE auth data) [13]; QE identity (QE / TD_QE) matches the QE report [14-15]; quote signed by the
-//   attestation key [16]; TCB level matching and status convergence [17].
+//   attestation key [16]; TCB level matching and status convergence [17]: a platform that no TCB
+//   level covers is refused ("TCB not supported: no matching TCB level found (...)").
 // Work that depends only on collateral or on a PCK chain is cached (thread-safe), so repeated
 // verifications cost two ECDSA verifications plus parsing.
 

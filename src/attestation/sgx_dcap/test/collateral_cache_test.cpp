@@ -94,6 +94,10 @@ TEST_F(CollateralCacheTest, ExpiredEntriesAreRefetchedAndStaleOnesServedWhenOffl
   clock_.set(testdata::today());
   ASSERT_TRUE(p->get(kSgxKey));  // expired in cache: fetched again
   EXPECT_EQ(fetcher_->calls, 2);
+  // The service had nothing newer: that counts as a failure, so it is not asked again at once.
+  ASSERT_TRUE(p->get(kSgxKey));
+  EXPECT_EQ(fetcher_->calls, 2);
+  clock_.advance(std::chrono::seconds(30));
   fetcher_->failing = true;
   auto stale = p->get(kSgxKey);  // fetch fails: the expired entry is returned
   ASSERT_TRUE(stale);

@@ -46,6 +46,7 @@ TEST_F(RealQuoteTest, SgxSampleGivesConfigurationAndSWHardeningNeeded) {
   EXPECT_EQ(q->verdict(), TcbVerdict::kTcbLevelInvalid);
   EXPECT_EQ(q->platform.fmspc, "00A067110000");
   EXPECT_EQ(q->platform.pce_id, "0000");
+  EXPECT_EQ(q->platform.tcb_date, "2024-03-13T00:00:00Z");
   EXPECT_EQ(format_rfc3339(q->collateral_expiry), "2025-07-19T10:01:18Z");
   ASSERT_TRUE(q->sgx);
   EXPECT_FALSE(q->td);
@@ -63,6 +64,7 @@ TEST_F(RealQuoteTest, TdxSampleIsUpToDate) {
   EXPECT_EQ(q->tcb_status, TcbStatus::kUpToDate);
   EXPECT_TRUE(q->advisory_ids.empty());
   EXPECT_EQ(q->platform.fmspc, "B0C06F000000");
+  EXPECT_EQ(q->platform.tcb_date, "2024-03-13T00:00:00Z");  // the matched TCB level's tcbDate
   EXPECT_EQ(format_rfc3339(q->collateral_expiry), "2025-07-19T10:00:35Z");
   ASSERT_TRUE(q->td);
   EXPECT_FALSE(q->sgx);
@@ -169,7 +171,8 @@ TEST_F(RealQuoteTest, WrongRoot) {
   auto q = v->verify(testdata::read("sgx_quote"));
   ASSERT_FALSE(q);
   EXPECT_EQ(q.error().code, ErrorCode::kPermissionDenied);
-  EXPECT_EQ(q.error().message, "root CA CRL is not signed by a trusted root CA");
+  // Refused on the PCK chain alone, before any collateral is looked at.
+  EXPECT_EQ(q.error().message, "PCK certificate chain: unable to get issuer certificate");
 }
 
 TEST_F(RealQuoteTest, CollateralOfAnotherPlatform) {
