@@ -7,6 +7,8 @@
 //
 // A QuoteVerifier returns a VerifiedQuote whenever the signature chain and the collateral verify,
 // whatever the TCB status; the policy functions (attestation/policy.h) decide what is acceptable.
+// A platform that no TCB level of its collateral covers is refused by the verifier (Intel's
+// TCB_NOT_SUPPORTED), so a VerifiedQuote from DCAP never carries kUnknown.
 
 #include <array>
 #include <cstdint>
@@ -41,6 +43,17 @@ enum class TcbStatus {
   kRevoked,
   kUnknown,
 };
+
+// kIntelTcbStatuses are the statuses Intel's collateral can give (every TcbStatus but kUnknown),
+// in declaration order; their names are the only valid AcceptedTCBStatuses values.
+inline constexpr std::array<TcbStatus, 7> kIntelTcbStatuses = {
+    TcbStatus::kUpToDate,
+    TcbStatus::kSWHardeningNeeded,
+    TcbStatus::kConfigurationNeeded,
+    TcbStatus::kConfigurationAndSWHardeningNeeded,
+    TcbStatus::kOutOfDate,
+    TcbStatus::kOutOfDateConfigurationNeeded,
+    TcbStatus::kRevoked};
 
 // tcb_status_name returns Intel's (and EGo's) spelling, e.g. "SWHardeningNeeded".
 [[nodiscard]] std::string_view tcb_status_name(TcbStatus s);

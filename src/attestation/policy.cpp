@@ -1,6 +1,7 @@
 #include "attestation/policy.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -118,6 +119,24 @@ tl::unexpected<Error> invalid_config(std::string_view what) {
 
 }  // namespace
 
+Status check_accepted_tcb_statuses(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    const auto status = parse_tcb_status(name);
+    if (status && *status != TcbStatus::kUnknown) continue;
+    std::string hint;
+    std::vector<std::string_view> known;
+    for (TcbStatus s : kIntelTcbStatuses) {
+      known.push_back(tcb_status_name(s));
+      if (equal_fold(known.back(), name)) hint = fmt::format("did you mean \"{}\"? ", known.back());
+    }
+    return failf(ErrorCode::kInvalidArgument,
+                 "AcceptedTCBStatuses value {:?} is not a TCB status ({}names are case-sensitive: "
+                 "{})",
+                 name, hint, fmt::join(known, ", "));
+  }
+  return ok();
+}
+
 Result<EraConfig> parse_era_config(std::string_view text) {
   auto doc = gojson::parse(text);
   if (!doc) return invalid_config(doc.error().message);
@@ -139,6 +158,9 @@ Result<EraConfig> parse_era_config(std::string_view text) {
              [&](const gojson::Json& v) { d.string_list(v, cfg.accepted_advisories); }},
             {"Nonce", [&](const gojson::Json& v) { d.bytes(v, cfg.nonce); }}});
   if (d.failed()) return invalid_config(d.take_error().message);
+  if (auto names = check_accepted_tcb_statuses(cfg.accepted_tcb_statuses); !names) {
+    return invalid_config(names.error().message);
+  }
   cfg.product_id = static_cast<std::uint16_t>(product_id);
   return cfg;
 }

@@ -98,10 +98,17 @@ struct EraConfig {
   friend bool operator==(const EraConfig&, const EraConfig&) = default;
 };
 
+// check_accepted_tcb_statuses refuses a name that is not one of Intel's TCB status names
+// (kIntelTcbStatuses, exact case, as check_tcb_status compares them; the manifest check uses the
+// same names): kInvalidArgument 'AcceptedTCBStatuses value "x" is not a TCB status (did you mean
+// "Y"? names are case-sensitive: UpToDate, ...)'. A typo would otherwise never match any quote.
+[[nodiscard]] Status check_accepted_tcb_statuses(const std::vector<std::string>& names);
+
 // parse_era_config decodes era-config JSON with Go's encoding/json rules (gojson: case-insensitive
 // keys, unknown keys ignored, last duplicate wins, null leaves a field alone, "Nonce" as base64).
-// kInvalidArgument "invalid era config: <Go's message>" for malformed JSON or a value of the
-// wrong type or range.
+// kInvalidArgument "invalid era config: <Go's message>" for malformed JSON (nesting deeper than
+// base/json_depth.h's limit included) or a value of the wrong type or range, and
+// "invalid era config: <check_accepted_tcb_statuses' message>" for an unknown status name.
 [[nodiscard]] Result<EraConfig> parse_era_config(std::string_view json);
 
 // check_coordinator_quote is the CLI's check of a Coordinator's verified quote (spec 11.3):

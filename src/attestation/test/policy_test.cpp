@@ -4,7 +4,9 @@
 
 #include "attestation/testing/fake_quote_verifier.h"
 #include "base/encoding.h"
+#include "base/json_depth.h"
 #include "crypto/hash.h"
+#include "manifest/manifest.h"
 
 namespace mr::attestation {
 namespace {
@@ -237,6 +239,65 @@ TEST(ParseEraConfig, GoJsonSemantics) {
   EXPECT_EQ(bad.error().message,
             "invalid era config: json: cannot unmarshal string into Go struct field "
             "VerifyOptions.ProductID of type uint16");
+}
+
+// AcceptedTCBStatuses in the era config takes only Intel's status names, exact case; a typo
+// used to be accepted and then never matched any quote.
+TEST(ParseEraConfig, AcceptedTcbStatusesAreIntelsNames) {
+  auto cfg = parse_era_config(
+      R"({"AcceptedTCBStatuses": ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+          "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded",
+          "Revoked"]})");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->accepted_tcb_statuses.size(), 7u);
+
+  const std::string kNames =
+      "names are case-sensitive: UpToDate, SWHardeningNeeded, ConfigurationNeeded, "
+      "ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked)";
+  auto bad = parse_era_config(R"({"AcceptedTCBStatuses": ["UpToDate", "outofdate"]})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad.error().message,
+            "invalid era config: AcceptedTCBStatuses value \"outofdate\" is not a TCB status (did "
+            "you mean \"OutOfDate\"? " +
+                kNames);
+  bad = parse_era_config(R"({"acceptedtcbstatuses": ["SWHardeningNeded"]})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "invalid era config: AcceptedTCBStatuses value \"SWHardeningNeded\" is not a TCB "
+            "status (" +
+                kNames);
+  // "Unknown" is what a verifier reports for no status; it is not a status a level can have.
+  EXPECT_FALSE(parse_era_config(R"({"AcceptedTCBStatuses": ["Unknown"]})"));
+  EXPECT_FALSE(parse_era_config(R"({"AcceptedTCBStatuses": [""]})"));
+  EXPECT_TRUE(check_accepted_tcb_statuses({}));
+}
+
+// The era config and the manifest (manifest::kTcbStatusNames, which cannot depend on
+// attestation) accept exactly the same names.
+TEST(ParseEraConfig, StatusNamesAgreeWithTheManifestCheck) {
+  ASSERT_EQ(kIntelTcbStatuses.size(), manifest::kTcbStatusNames.size());
+  for (std::size_t i = 0; i < kIntelTcbStatuses.size(); ++i) {
+    EXPECT_EQ(tcb_status_name(kIntelTcbStatuses[i]), manifest::kTcbStatusNames[i]);
+    EXPECT_TRUE(check_accepted_tcb_statuses({std::string(manifest::kTcbStatusNames[i])}));
+  }
+}
+
+// Era config JSON nested deeper than the limit gets a clean error before any DOM is built.
+TEST(ParseEraConfig, DeepNestingIsRefused) {
+  const auto nested = [](std::size_t depth) {
+    return R"({"AcceptedAdvisories":)" + std::string(depth - 1, '[') + std::string(depth - 1, ']') +
+           "}";
+  };
+  EXPECT_EQ(parse_era_config(nested(kMaxJsonDepth)).error().message.find("nesting"),
+            std::string::npos);
+  for (std::size_t depth : {kMaxJsonDepth + 1, std::size_t{100'000}}) {
+    auto r = parse_era_config(nested(depth));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().message,
+              "invalid era config: JSON nesting exceeds the limit of 64 levels (at byte 85)");
+  }
 }
 
 class CoordinatorQuoteTest : public ::testing::Test {
