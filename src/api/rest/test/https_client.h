@@ -32,6 +32,9 @@ struct RawResponse {
 struct ClientCertificate {
   std::string cert_pem;
   std::string key_pem;
+  // chain_pem: further certificates (PEM, in order) sent after the leaf in the TLS Certificate
+  // message, whether or not they chain (e.g. someone else's certificate appended).
+  std::string chain_pem;
 };
 
 class TlsConnection {
