@@ -4,9 +4,9 @@
 // user-defined plain, symmetric-key and certificate secrets) is set, a Marble is activated
 // (simulation), user secrets are uploaded and read, calls that carry secret-looking input are
 // refused, and the Coordinator is recovered after losing its seal key. Then no secret value,
-// private key, recovery secret or uploaded value may appear, raw or in hex, base64 or base64url,
-// whole or in part, in any log line of the Coordinator or of premain, nor in any error message
-// a client got back; and no PEM "PRIVATE KEY" block may appear there at all.
+// private key, recovery secret, seal key or uploaded value may appear, raw or in hex, base64 or
+// base64url, whole or in part, in any log line of the Coordinator or of premain, nor in any error
+// message a client got back; and no PEM "PRIVATE KEY" block may appear there at all.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -430,6 +430,8 @@ TEST_F(SecretHygiene, NoSecretInAnyLogLineOrErrorMessage) {
   // encrypted to the Coordinator's ephemeral key.
   keep_log();
   ASSERT_EQ(c_->stop(), 0);
+  // The simulation seal key (a file of 32 random bytes) is a secret too, the old and the new.
+  scanner_.add("seal key of run 1", as_bytes(read_file(state / "seal.key")));
   fs::remove(state / "seal.key");
   c_ = CoordinatorProcess::start({state, debug});
   ASSERT_EQ(status_code(), 1);
@@ -466,6 +468,7 @@ TEST_F(SecretHygiene, NoSecretInAnyLogLineOrErrorMessage) {
   }
   ASSERT_EQ(status_code(), 3);
   EXPECT_EQ(read_secrets(), secrets);
+  scanner_.add("seal key of run 2", as_bytes(read_file(state / "seal.key")));
   keep_log();
   c_->stop();
 
