@@ -10,6 +10,7 @@ PACKAGES=(
   libssl-dev libexpected-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libcpp-httplib-dev libsqlite3-dev prometheus-cpp-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libboost-dev  # header-only Boost.Beast and Boost.Asio (the HTTPS servers)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # black-box test peers and tools
