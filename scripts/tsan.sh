@@ -12,11 +12,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The test binaries whose code runs threads: thread pool, live store, sealed store, the Core's
-# concurrent callers, the REST and gRPC servers, the collateral cache, the TLS transport.
-TESTS=(base_test core_test coordinator_core_test seal_test store_test sqlite_store_test
-       marble_api_test api_rest_server_test api_rest_client_api_test api_grpc_server_test
-       attestation_dcap_test client_test metrics_test)
+# The test binaries whose code runs threads: thread pool, live store, sealed store, the store and
+# quote-verifier conformance suites (concurrent readers and writers), the Core's concurrent
+# callers, the REST and metrics servers, the collateral cache and fetcher, the TLS transport and
+# the TLS policy probe. The e2e tests run processes and are not here.
+# Not here: the gRPC tests (api_grpc_server_test, marble_grpc_test). Debian's gRPC and Abseil are
+# not instrumented and hand every call between their threads (poller, executor, our handler pool's
+# completion) through their own atomics, which TSan cannot see: a run reports about 1 500 races
+# on objects that gRPC passes along (call objects, protobuf messages, even a test's condition
+# variable destroyed after the call that used it returned). Silencing them would need
+# suppressions matching every stack that passes through gRPC, our handlers included, so they are
+# left out instead. Core::activate's concurrency is covered without gRPC by marble_api_test.
+TESTS=(base_test core_test coordinator_core_test seal_test seal_conformance_test store_test
+       store_conformance_test sqlite_store_test marble_api_test api_rest_server_test
+       api_rest_client_api_test attestation_dcap_test attestation_simulated_test client_test
+       crypto_tls_policy_test metrics_test)
 if [ $# -gt 0 ]; then TESTS=("$@"); fi
 
 scripts/deps.sh

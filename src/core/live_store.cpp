@@ -181,10 +181,12 @@ Status LiveStore::replace(NewState s, const std::function<Status(store::Transact
     return write(txn);
   };
   const std::uint64_t previous = counter();
-  std::unique_lock lock(swap_mu_);
-  MR_ASSIGN_OR_RETURN(
-      std::unique_ptr<seal::SealedStore> state,
-      seal::SealedStore::replace(*deps_.persistent, std::move(s.data_key), previous, write_all));
+  // swap_mu_ is taken after the persistent store's writer lock, as in every other commit here
+  // (taking it first inverted the order: two replace calls could deadlock).
+  std::unique_lock lock(swap_mu_, std::defer_lock);
+  MR_ASSIGN_OR_RETURN(std::unique_ptr<seal::SealedStore> state,
+                      seal::SealedStore::replace(*deps_.persistent, std::move(s.data_key), previous,
+                                                 write_all, [&] { lock.lock(); }));
   sealed_ = std::move(state);
   recovery_data_ = std::move(s.recovery_data);
   return ok();

@@ -461,7 +461,8 @@ Result<std::unique_ptr<SealedStore>> SealedStore::open(store::Store& inner, Secr
 
 Result<std::unique_ptr<SealedStore>> SealedStore::replace(
     store::Store& inner, SecretBytes dek, std::uint64_t previous_counter,
-    const std::function<Status(store::Transaction&)>& write) {
+    const std::function<Status(store::Transaction&)>& write,
+    const std::function<void()>& before_commit) {
   if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
   auto shared = std::make_shared<Shared>(inner, std::move(dek));
   auto base = std::make_shared<const Version>(Version{IntegrityIndex(), previous_counter});
@@ -470,6 +471,7 @@ Result<std::unique_ptr<SealedStore>> SealedStore::replace(
   MR_RETURN_IF_ERROR(raw->erase_prefix(""));
   SealedTransaction txn(shared, std::move(raw), base, /*force_root=*/true);
   if (write) MR_RETURN_IF_ERROR(write(txn));
+  if (before_commit) before_commit();
   MR_RETURN_IF_ERROR(txn.commit());
   return std::unique_ptr<SealedStore>(new SealedStore(std::move(shared)));
 }

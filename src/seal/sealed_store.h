@@ -79,10 +79,13 @@ class SealedStore final : public store::Store {
   // replace erases everything in |inner| and, in the same transaction, writes the records that
   // |write| puts (sealed under |dek|) with a new integrity root whose counter is
   // |previous_counter| + 1. Returns the store over the new state. On any failure |inner| is
-  // unchanged.
+  // unchanged. |before_commit|, if set, runs after |write|, right before the commit, while the
+  // inner store's writer lock is held: a caller takes there the lock that hides the commit from
+  // its readers, in the order every other commit takes the two (writer lock first).
   [[nodiscard]] static Result<std::unique_ptr<SealedStore>> replace(
       store::Store& inner, SecretBytes dek, std::uint64_t previous_counter,
-      const std::function<Status(store::Transaction&)>& write);
+      const std::function<Status(store::Transaction&)>& write,
+      const std::function<void()>& before_commit = {});
 
   ~SealedStore() override;
   SealedStore(const SealedStore&) = delete;
