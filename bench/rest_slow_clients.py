@@ -11,6 +11,7 @@ Targets: p99 < 100 ms, RSS < 100 MB.
 """
 import argparse
 import os
+import resource
 import socket
 import ssl
 import subprocess
@@ -70,6 +71,10 @@ def main():
     ap.add_argument("--slow", type=int, default=200)
     ap.add_argument("--requests", type=int, default=200)
     args = ap.parse_args()
+    # 1,200 sockets need more than the common soft limit of 1,024 descriptors (as Go does).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,6 +92,8 @@ def main():
                 except OSError:
                     time.sleep(0.1)
             base = rss_kib(coord.pid)
+            # Baseline in the same run: the same requests with no other client connected.
+            baseline = sorted(status_once(port, ctx) for _ in range(args.requests))
             idle = [connect(port) for _ in range(args.idle)]
             slow = []
             for _ in range(args.slow):
@@ -118,13 +125,21 @@ def main():
                     alive += 1
                 except OSError:
                     pass
-            p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+            def p(values, q):
+                return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
             print(f"idle={args.idle} (still open: {alive}) slow={args.slow} requests={len(lat)}")
-            print(f"status latency ms: p50 {p(0.5):.1f} p99 {p(0.99):.1f} max {lat[-1] * 1000:.1f}"
-                  f" (target p99 < 100)")
+            print(f"status latency ms, no other clients: p50 {p(baseline, 0.5):.1f}"
+                  f" p99 {p(baseline, 0.99):.1f}")
+            print(f"status latency ms, with the clients open: p50 {p(lat, 0.5):.1f}"
+                  f" p99 {p(lat, 0.99):.1f} max {lat[-1] * 1000:.1f} (target p99 < 100)")
             print(f"coordinator RSS: {base / 1024:.1f} MiB before, {peak / 1024:.1f} MiB with the"
                   f" clients open (target < 100)")
-            ok = p(0.99) < 100 and peak < 100 * 1024
+            print(f"rest_status_p50_ms={p(lat, 0.5):.2f}")
+            print(f"rest_status_p99_ms={p(lat, 0.99):.2f}")
+            print(f"rest_status_p99_ratio_to_baseline={p(lat, 0.99) / p(baseline, 0.99):.2f}")
+            print(f"rest_rss_mb={peak / 1024:.1f}")
+            ok = p(lat, 0.99) < 100 and peak < 100 * 1024
             return 0 if ok else 1
         finally:
             coord.terminate()
