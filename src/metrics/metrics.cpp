@@ -197,7 +197,7 @@ void CoordinatorMetrics::started(std::string_view route) {
   impl_->http_in_flight.Add({{"path", std::string(route)}}).Increment();
 }
 
-void CoordinatorMetrics::finished(const api::rest::RequestRecord& r) {
+void CoordinatorMetrics::finished(const api::http::RequestRecord& r) {
   const std::string path(r.route), method(r.method);
   impl_->http_in_flight.Add({{"path", path}}).Decrement();
   impl_->http_requests.Add({{"code", std::to_string(r.status)}, {"method", method}, {"path", path}})

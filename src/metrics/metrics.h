@@ -14,7 +14,7 @@
 #include <mutex>
 #include <string>
 
-#include "api/rest/rest_server.h"
+#include "api/http/server.h"
 #include "base/clock.h"
 #include "core/marble_api.h"
 
@@ -37,7 +37,7 @@ struct GrpcCallRecord {
 [[nodiscard]] std::string_view grpc_code_name(ErrorCode code);
 
 class CoordinatorMetrics final : public core::ActivationObserver,
-                                 public api::rest::RequestObserver {
+                                 public api::http::RequestObserver {
  public:
   // |state| is read at every scrape (the coordinator_state gauge); |clock| stamps events.
   CoordinatorMetrics(MetricsInfo info, std::function<int()> state, const Clock& clock);
@@ -46,9 +46,9 @@ class CoordinatorMetrics final : public core::ActivationObserver,
   // core::ActivationObserver
   void on_activation(const core::ActivationRequest& request, std::string_view type_label,
                      const Status& outcome, double seconds) override;
-  // api::rest::RequestObserver
+  // api::http::RequestObserver
   void started(std::string_view route) override;
-  void finished(const api::rest::RequestRecord& record) override;
+  void finished(const api::http::RequestRecord& record) override;
   // grpc_started / grpc_handled feed the grpc_server_* counters.
   void grpc_started(std::string_view service, std::string_view method);
   void grpc_handled(const GrpcCallRecord& record);

@@ -1,23 +1,14 @@
 #pragma once
-// TlsIdentity: the certificate and key the HTTPS server presents, looked up per handshake.
+// TlsIdentity: the certificate and key the HTTPS server presents, looked up per handshake
+// (defined with the server, api/http/tls_identity.h).
 //
 //   TlsIdentitySource source = [&] { return std::optional<TlsIdentity>(TlsIdentity{cert, key}); };
 
-#include <functional>
-#include <optional>
-
-#include "crypto/keys.h"
-#include "crypto/x509.h"
+#include "api/http/tls_identity.h"
 
 namespace mr::api::rest {
 
-struct TlsIdentity {
-  crypto::Certificate certificate;  // served alone (chain length 1)
-  crypto::PrivateKey key;           // must match certificate
-};
-
-// TlsIdentitySource returns the identity for a new handshake, or nullopt to make the handshake
-// fail (e.g. the Coordinator has no CA yet). Called concurrently from server threads.
-using TlsIdentitySource = std::function<std::optional<TlsIdentity>()>;
+using http::TlsIdentity;
+using http::TlsIdentitySource;
 
 }  // namespace mr::api::rest

@@ -1,12 +1,12 @@
-#include "api/rest/tls.h"
+#include "api/http/tls.h"
 
 #include "base/log.h"
 #include "crypto/openssl/tls_policy.h"
 
-namespace mr::api::rest {
+namespace mr::api::http {
 namespace {
 
-const log::Logger kLog("rest");
+const log::Logger kLog("http");
 
 // accept_any is the verify callback of RequestClientCert: whatever the chain, the handshake
 // goes on. Authentication happens later, against the leaf's bytes (router.h).
@@ -83,4 +83,4 @@ std::optional<Bytes> peer_certificate_der(const SSL* ssl) {
   return der;
 }
 
-}  // namespace mr::api::rest
+}  // namespace mr::api::http

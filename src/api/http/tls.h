@@ -1,19 +1,19 @@
 #pragma once
-// TLS plumbing of the HTTPS server (internal to api/rest; OpenSSL types allowed here only).
+// TLS plumbing of the HTTPS server (internal to api/http; OpenSSL types allowed here only).
 //
 //   CertificateSelector selector(source);
-//   httplib::SSLServer server([&](SSL_CTX& ctx) { return selector.configure(ctx); });
-//   std::optional<Bytes> leaf = peer_certificate_der(req.ssl);
+//   if (!selector.configure(*ctx)) return fail(...);   // once, for the server's SSL_CTX
+//   std::optional<Bytes> leaf = peer_certificate_der(ssl);   // after each handshake
 
 #include <memory>
 #include <mutex>
 #include <optional>
 
-#include "api/rest/tls_identity.h"
+#include "api/http/tls_identity.h"
 #include "base/bytes.h"
 #include "crypto/openssl/ossl.h"
 
-namespace mr::api::rest {
+namespace mr::api::http {
 
 // CertificateSelector picks the server certificate per handshake from a TlsIdentitySource and
 // caches the OpenSSL objects converted for the last identity seen.
@@ -23,7 +23,7 @@ class CertificateSelector {
   CertificateSelector(const CertificateSelector&) = delete;
   CertificateSelector& operator=(const CertificateSelector&) = delete;
 
-  // configure prepares |ctx| for the client API (Go's tls.Config of the upstream server):
+  // configure prepares |ctx| for an HTTPS listener (Go's tls.Config of upstream's client API):
   // the server TLS policy (crypto/openssl/tls_policy.h: TLS 1.3, TLS 1.2 only with ECDHE +
   // AEAD suites, no compression or renegotiation); no session resumption (every handshake
   // selects the current identity);
@@ -51,4 +51,4 @@ class CertificateSelector {
 // client proved in the handshake) on |ssl|, or nullopt if the client sent none.
 [[nodiscard]] std::optional<Bytes> peer_certificate_der(const SSL* ssl);
 
-}  // namespace mr::api::rest
+}  // namespace mr::api::http
