@@ -23,6 +23,7 @@
 #include "api/rest/core_identity.h"
 #include "api/rest/rest_server.h"
 #include "app/coordinator/config.h"
+#include "app/coordinator/fd_limit.h"
 #include "attestation/providers/gramine_issuer.h"
 #include "attestation/quote_verifier.h"
 #include "attestation/sgx_dcap/collateral_cache.h"
@@ -239,6 +240,15 @@ int run(int argc, char** argv) {
     return 2;
   }
   log::configure(config->log_format, config->log_level);
+  // As the Go runtime does: idle Marble connections and the client API's connection cap need
+  // more descriptors than the usual soft limit of 1,024.
+  if (auto limit = raise_open_files_limit(); limit) {
+    kLog.debug(
+        "open files limit",
+        {{"soft", limit->soft}, {"hard", limit->hard}, {"soft_at_start", limit->soft_before}});
+  } else {
+    kLog.warn("cannot raise the open files limit", {{"error", limit.error().message}});
+  }
 
   // Block the stop signals in every thread; the main thread waits for them with sigwait.
   sigset_t set;
