@@ -1,12 +1,13 @@
 #pragma once
-// The client API's route table (spec 3.5-3.7): THE list of every REST endpoint with its auth
-// policy, API flavour and error policy.
+// The client API's route table (spec 3.5-3.7): THE list of every REST endpoint, v1 and v2, with
+// its auth policy, API flavour, error policy, body limit and deprecation, all in
+// client_routes.cpp. The handlers are in handlers.h, the JSON they speak in wire.h.
 //
-//   core::ClientApi api(*core);
-//   Router router(client_api_routes(api));
+//   Router router = client_router({client_api, secret_api, update_api});
 
 #include <vector>
 
+#include "api/rest/handlers.h"
 #include "api/rest/route.h"
 #include "api/rest/router.h"
 #include "core/client_api.h"
@@ -17,11 +18,6 @@ namespace mr::api::rest {
 
 // kRecoverBodyLimit is upstream's http.MaxBytesReader limit on POST /api/v2/recover.
 inline constexpr std::size_t kRecoverBodyLimit = 20480;
-
-// kV1RecoverDisabledMessage is upstream's 410 text for POST /recover.
-inline constexpr std::string_view kV1RecoverDisabledMessage =
-    "Recovering the Coordinator using the /recover API endpoint has been disabled. Use the "
-    "/api/v2/recover endpoint instead.";
 
 // ClientServices are the core services behind the client API (borrowed; they must outlive the
 // routes).
@@ -38,8 +34,8 @@ struct ClientServices {
 // certificate (core::ClientApi::authenticate_user).
 [[nodiscard]] Router client_router(const ClientServices& services);
 
-// client_api_routes returns the routes that need only |api| (status, quote, manifest,
-// recovery); a subset of client_routes.
+// client_api_routes returns the rows of the table that need only |api| (status, quote,
+// manifest, recovery); a subset of client_routes.
 [[nodiscard]] std::vector<Route> client_api_routes(core::ClientApi& api);
 
 }  // namespace mr::api::rest

@@ -101,7 +101,7 @@ struct Route {
   Handler handler;
 };
 
-// Short names for route tables (client_routes.cpp, update_routes.cpp), so that each row fits on
+// Short names for the route table (client_routes.cpp), so that each row fits on
 // one line.
 namespace table {
 inline constexpr Method kGet = Method::kGet;
