@@ -4,6 +4,7 @@
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -25,9 +26,20 @@ namespace {
 const log::Logger kLog("grpc");
 const log::Logger kCoreLog("grpc-core");
 
+// gRPC 1.51 stops accepting on a listener for good once accept4() fails with anything but
+// EINTR/EAGAIN/ECONNABORTED (EMFILE when the process has no descriptor left, ENFILE, ENOBUFS,
+// ENOMEM): it logs "Failed accept4: <error>" and never re-arms the listener, whose socket stays
+// open, so new connections wait in its backlog until the client gives up (grpc/grpc#20418; fixed
+// in gRPC 1.57 by grpc/grpc#33656). That log line is the only sign: it is counted here and the
+// identity watcher restarts the listener (MarbleServer::Impl::check_identity).
+std::atomic<std::uint64_t> g_failed_accepts{0};
+
 // gRPC's own log lines (handshake failures, bind retries) go to the debug level, as upstream
 // silences gRPC's logger unless debug logging is on.
 void forward_grpc_log(gpr_log_func_args* args) {
+  if (args->message && std::string_view(args->message).starts_with("Failed accept4")) {
+    g_failed_accepts.fetch_add(1);
+  }
   kCoreLog.debug(args->message ? args->message : "",
                  {{"file", args->file ? args->file : ""},
                   {"line", args->line},
@@ -120,6 +132,10 @@ struct MarbleServer::Impl {
   std::unique_ptr<Generation> current;
   int port = 0;
   std::uint64_t changes = 0;
+  // Used by start() and then the watcher thread only: g_failed_accepts when the current
+  // listener was built, and the certificate last served.
+  std::uint64_t failed_accepts_seen = 0;
+  Bytes served_cert_der;
 
   std::mutex watch_mu;  // guards watch_stop
   std::condition_variable watch_cv;
@@ -162,7 +178,8 @@ struct MarbleServer::Impl {
     g.server->Wait();
   }
 
-  // rotate replaces the current generation with one presenting |id| on the same port.
+  // rotate replaces the current generation with one presenting |id| on the same port: a new
+  // certificate, or the same one when the listener stopped accepting.
   void rotate(const MarbleTlsIdentity& id) {
     std::unique_ptr<Generation> old;
     int bound_port = 0;
@@ -171,15 +188,18 @@ struct MarbleServer::Impl {
       old = std::move(current);
       bound_port = port;
     }
+    failed_accepts_seen = g_failed_accepts.load();
     const std::string address =
         grpc_address.substr(0, grpc_address.rfind(':') + 1) + std::to_string(bound_port);
     std::thread draining;
     if (old) draining = std::thread([this, g = old.get()] { drain(*g); });
-    // The old listener closes asynchronously: retry the bind for a moment.
+    // The old listener closes asynchronously: retry the bind for a moment, backing off (10 ms
+    // doubling to 500 ms) so that a process out of descriptors is not kept busy.
     std::unique_ptr<Generation> next;
     Error last{ErrorCode::kUnavailable, "not tried"};
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (;;) {
+    for (auto pause = std::chrono::milliseconds(10);;
+         pause = std::min(2 * pause, std::chrono::milliseconds(500))) {
       int bound = 0;
       auto g = build(id, address, bound);
       if (g) {
@@ -188,9 +208,12 @@ struct MarbleServer::Impl {
       }
       last = g.error();
       if (std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::this_thread::sleep_for(pause);
     }
-    if (next) {
+    const bool new_certificate = id.certificate.der() != served_cert_der;
+    if (next && !new_certificate) {
+      kLog.info("Marble API listener restarted on the same port", {{"port", bound_port}});
+    } else if (next) {
       kLog.info("Marble API TLS certificate changed; listener restarted on the same port",
                 {{"port", bound_port},
                  {"subject", id.certificate.subject().to_string()},
@@ -202,8 +225,9 @@ struct MarbleServer::Impl {
     }
     {
       std::scoped_lock lock(mu);
+      if (next && new_certificate) ++changes;
+      if (next) served_cert_der = next->cert_der;
       current = std::move(next);
-      if (current) ++changes;
     }
     if (draining.joinable()) draining.join();
   }
@@ -217,15 +241,26 @@ struct MarbleServer::Impl {
     }
   }
 
+  // check_identity rebuilds the server when the certificate changed, when the last rebuild
+  // failed, or when gRPC reported a failed accept (see g_failed_accepts).
   void check_identity() {
     const std::optional<MarbleTlsIdentity> id = identity();
     if (!id) return;  // no CA: keep serving the last identity (the Core never drops its CA)
     bool same = false;
+    int bound_port = 0;
     {
       std::scoped_lock lock(mu);
       same = current && current->cert_der == id->certificate.der();
+      bound_port = port;
     }
-    if (!same) rotate(*id);
+    if (!same) return rotate(*id);
+    if (g_failed_accepts.load() != failed_accepts_seen) {
+      kLog.warn(
+          "Marble API stopped accepting connections (accept failed, e.g. no file descriptor "
+          "left); restarting the listener",
+          {{"port", bound_port}});
+      rotate(*id);
+    }
   }
 };
 
@@ -272,11 +307,13 @@ Status MarbleServer::start() {
   std::call_once(log_once, [] { gpr_set_log_function(&forward_grpc_log); });
   m.pool = std::make_unique<ThreadPool>(m.config.worker_threads, m.config.max_queued_activations);
   int bound = 0;
+  m.failed_accepts_seen = g_failed_accepts.load();
   auto g = m.build(*id, m.grpc_address, bound);
   if (!g) {
     m.pool.reset();
     return fail(g.error());
   }
+  m.served_cert_der = (*g)->cert_der;
   {
     std::scoped_lock lock(m.mu);
     m.current = std::move(*g);

@@ -31,8 +31,16 @@
 // Resources: requests are read by gRPC (at most max_receive_message_bytes each) and queued for
 // a fixed pool of worker_threads that run the activations (CPU-bound: key generation, quote
 // verification, template rendering); beyond max_queued_activations waiting calls, new calls
-// fail at once with RESOURCE_EXHAUSTED. Handshakes time out after handshake_timeout, idle
-// connections are closed after max_connection_idle.
+// fail at once with RESOURCE_EXHAUSTED. Handshakes time out after handshake_timeout (a client
+// that sends nothing, garbage or half a handshake, or no HTTP/2 preface after TLS, is dropped
+// then), idle connections are closed after max_connection_idle.
+//
+// Accept failures: gRPC 1.51 stops accepting for good after accept() fails with EMFILE (no file
+// descriptor left) or a similar error, and says so only in its log ("Failed accept4"). The
+// watcher sees that line (through the log function start() installs) and restarts the listener
+// on the same port at its next poll, logging a warning and "Marble API listener restarted on the
+// same port"; connections of the old listener are closed, calls in flight get shutdown_grace.
+// With GRPC_VERBOSITY=NONE gRPC logs nothing and the listener is not restarted.
 //
 // Logging: the first start() routes gRPC's own log lines (process-wide) to the "grpc-core"
 // logger at debug level, as upstream keeps gRPC's logger silent unless debug logging is on.
