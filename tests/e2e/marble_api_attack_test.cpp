@@ -659,7 +659,12 @@ TEST(MarbleApiUnderAttack, DescriptorExhaustionNeitherSpinsNorKills) {
   // gRPC 1.51 gave up on its listener ("Failed accept4"); the Marble API restarted it.
   std::istringstream log(c->log());
   bool failed_accept = false, restarted = false;
+  int http_accept_warnings = 0;  // the client API: at most one line per 10 s, not one per retry
   for (std::string line; std::getline(log, line);) {
+    if (line.find(R"x("msg":"cannot accept connections (retrying)")x") != std::string::npos) {
+      std::printf("log: %s\n", line.c_str());
+      ++http_accept_warnings;
+    }
     const bool failed = line.find("Failed accept4") != std::string::npos;
     const bool grpc = line.find(R"("component":"grpc",)") != std::string::npos;
     if (failed || grpc) std::printf("log: %s\n", line.c_str());
@@ -668,6 +673,8 @@ TEST(MarbleApiUnderAttack, DescriptorExhaustionNeitherSpinsNorKills) {
   }
   EXPECT_TRUE(failed_accept) << "gRPC never hit EMFILE: the test did not exhaust descriptors";
   EXPECT_TRUE(restarted);
+  EXPECT_GE(http_accept_warnings, 1) << "the client API failed accepts silently";
+  EXPECT_LE(http_accept_warnings, 2) << "the accept failure warning is not rate-limited";
 }
 
 }  // namespace

@@ -244,6 +244,10 @@ struct Server::Impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
   std::optional<net::steady_timer> accept_retry;
+  // Failed accepts since the last warning, and when it was logged (used by the accept chain
+  // only, which has one operation outstanding at a time).
+  std::uint64_t accept_failures = 0;
+  std::optional<std::chrono::steady_clock::time_point> accept_warned;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
 
@@ -752,7 +756,16 @@ void Server::Impl::do_accept() {
   acceptor->async_accept(net::make_strand(ioc), [this](const error_code& ec, tcp::socket socket) {
     if (stopping || !acceptor->is_open()) return;
     if (ec) {
-      // Out of descriptors or a transient failure: retry shortly instead of spinning.
+      // Out of descriptors or a transient failure: retry shortly instead of spinning, and say
+      // so at most every 10 s (a full descriptor table fails every retry).
+      ++accept_failures;
+      const auto now = std::chrono::steady_clock::now();
+      if (!accept_warned || now - *accept_warned >= std::chrono::seconds(10)) {
+        log.warn("cannot accept connections (retrying)",
+                 {{"error", ec.message()}, {"failures", accept_failures}});
+        accept_warned = now;
+        accept_failures = 0;
+      }
       accept_retry->expires_after(std::chrono::milliseconds(50));
       accept_retry->async_wait([this](const error_code& e) {
         if (!e && !stopping) do_accept();
