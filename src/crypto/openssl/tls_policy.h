@@ -1,7 +1,7 @@
 #pragma once
 // The one TLS policy of the Coordinator's OpenSSL server listeners (crypto/tls_policy.h has the
-// suite lists), applicable to any SSL_CTX: cpp-httplib's today, Boost.Beast's or a metrics
-// listener's tomorrow. For adapter code only (OpenSSL types).
+// suite lists), applicable to any SSL_CTX (the HTTPS server of api/http applies it). For adapter
+// code only (OpenSSL types).
 //
 //   SSL_CTX* ctx = ...;                          // TLS_server_method()
 //   MR_RETURN_IF_ERROR(ossl::apply_server_tls_policy(*ctx));
