@@ -76,7 +76,9 @@ std::unique_ptr<CoordinatorProcess> CoordinatorProcess::start(const CoordinatorO
                                             {"EDG_COORDINATOR_MESH_ADDR", "127.0.0.1:0"}};
   for (const auto& [k, v] : options.env)
     env[k] = v;
-  std::vector<std::string> argv = {std::string(MR_BINARY_DIR) + "/bin/" + options.program};
+  std::vector<std::string> argv = {options.program.find('/') == std::string::npos
+                                       ? std::string(MR_BINARY_DIR) + "/bin/" + options.program
+                                       : options.program};
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   p->pid_ = spawn(argv, env, fd);
   close(fd);
@@ -132,6 +134,30 @@ void CoordinatorProcess::kill() {
   ::kill(pid_, SIGKILL);
   wait_exit(pid_);
   pid_ = -1;
+}
+
+double cpu_seconds(pid_t pid) {
+  const std::string stat = read_all("/proc/" + std::to_string(pid) + "/stat");
+  // The command name (field 2) may contain spaces and parentheses: fields 3.. follow the last ')'.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int n = 3; n <= 15 && fields >> field; ++n) {
+    if (n == 14) utime = std::stoull(field);
+    if (n == 15) stime = std::stoull(field);
+  }
+  if (!fields) return -1;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long peak_rss_kib(pid_t pid) {
+  std::istringstream status(read_all("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
+  }
+  return -1;
 }
 
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,

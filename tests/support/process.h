@@ -20,14 +20,15 @@ struct CoordinatorOptions {
   std::map<std::string, std::string> env;  // extra environment (OE_SIMULATION=1 is the default)
   std::vector<std::string> args;
   // The program under build/bin: the development build (simulation mode available) by default,
-  // "marblerun-coordinator" for the production build.
+  // "marblerun-coordinator" for the production build; a path with a '/' is used as given.
   std::string program = "marblerun-coordinator-sim";
 };
 
 class CoordinatorProcess {
  public:
-  // start launches build/bin/<options.program> on 127.0.0.1 with ephemeral ports and waits
-  // (up to 20 s) until its client API listens. Throws std::runtime_error with the log on failure.
+  // start launches build/bin/<options.program> (or the path options.program) on 127.0.0.1 with
+  // ephemeral ports and waits (up to 20 s) until its client API listens. Throws
+  // std::runtime_error with the log on failure.
   static std::unique_ptr<CoordinatorProcess> start(const CoordinatorOptions& options);
   ~CoordinatorProcess();
 
@@ -65,6 +66,13 @@ struct HttpResult {
 [[nodiscard]] std::string read_file(const std::filesystem::path& path);
 // testdata_key returns the path of tests/testdata/keys/<name> in the source tree.
 [[nodiscard]] std::string testdata_key(const std::string& name);
+
+// cpu_seconds returns the user + system CPU time process |pid| has used so far (fields 14 and 15
+// of /proc/<pid>/stat), or -1 if it cannot be read.
+[[nodiscard]] double cpu_seconds(pid_t pid);
+// peak_rss_kib returns the peak resident set (VmHWM of /proc/<pid>/status) of |pid| in KiB, or -1
+// if it cannot be read.
+[[nodiscard]] long peak_rss_kib(pid_t pid);
 
 // run_command runs |argv| and returns (exit code, stdout+stderr).
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
