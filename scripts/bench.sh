@@ -1,22 +1,137 @@
 #!/usr/bin/env bash
 # Builds (Release) and runs the benchmarks, printing the figures the issues set targets for.
-# Usage: scripts/bench.sh [benchmark-filter]
+# Usage: scripts/bench.sh [--quick] [benchmark-filter]
+#   --quick             short runs (Google Benchmark min time 0.1 s, 400 Marble activations per
+#                       configuration instead of 1,500): the whole script in under 5 minutes once
+#                       build-bench is built.
+#   BENCH_BUILD_DIR=dir use another build directory (default build-bench, configured Release here);
+#   BENCH_NO_BUILD=1    do not configure or build: run the binaries already in $BENCH_BUILD_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMR_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j "$(nproc)" --target attestation_bench store_bench activation_bench \
-  marblerun-coordinator-sim
+QUICK=0
+if [ "${1:-}" = "--quick" ]; then
+  QUICK=1
+  shift
+fi
+BUILD=${BENCH_BUILD_DIR:-build-bench}
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+  scripts/deps.sh
+  if [ "$BUILD" = build-bench ]; then
+    cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMR_BUILD_TESTS=OFF >/dev/null
+  fi
+  cmake --build "$BUILD" -j "$(nproc)" --target attestation_bench store_bench activation_bench \
+    activation_load crypto_floor marblerun-coordinator-sim
+fi
+BIN=$BUILD/bin
 FILTER=${1:-.}
+MIN_TIME=0.5
+N=1500
+if [ "$QUICK" = 1 ]; then
+  MIN_TIME=0.1
+  N=400
+fi
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+STATUS=0
+
 echo "== DCAP quote verification (target: <= 0.5 ms per SGX quote with cached collateral)"
-build-bench/bin/attestation_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5
+"$BIN"/attestation_bench --benchmark_filter="$FILTER" --benchmark_min_time="$MIN_TIME" \
+  --benchmark_out="$TMP/attestation.json" --benchmark_out_format=json
 echo "== Sealed state store (SQLite, fsync'd commits; target: a commit at 100k records within 1.2x of 1k)"
-STORE_JSON=$(mktemp)
-build-bench/bin/store_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5 \
-  --benchmark_out="$STORE_JSON" --benchmark_out_format=json
-python3 bench/store_ratios.py "$STORE_JSON"
-rm -f "$STORE_JSON"
+"$BIN"/store_bench --benchmark_filter="$FILTER" --benchmark_min_time="$MIN_TIME" \
+  --benchmark_out="$TMP/store.json" --benchmark_out_format=json
+python3 bench/store_ratios.py "$TMP/store.json"
 echo "== Marble activation through the core (simulation, in-memory stores)"
-build-bench/bin/activation_bench --benchmark_filter="$FILTER" --benchmark_min_time=0.5
+"$BIN"/activation_bench --benchmark_filter="$FILTER" --benchmark_min_time="$MIN_TIME"
 echo "== Client API under 1000 idle and 200 slow-header clients (target: status p99 < 100 ms, RSS < 100 MB)"
-python3 bench/rest_slow_clients.py build-bench
+python3 bench/rest_slow_clients.py "$BUILD" || STATUS=1
+
+# --- Marble activation end to end (issue 13) ----------------------------------------------------
+echo "== Marble activation end to end: $N Marbles against marblerun-coordinator-sim, a new TLS"
+echo "   connection each (targets: ratio_to_floor >= 0.7; counted >= 80% of uncounted;"
+echo "   p99 <= 4x p50 at 64 concurrent; no failure)"
+# kv FILE KEY prints the value of the line KEY=value of FILE (empty if there is none).
+kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+# load NAME C TYPE [--quotes]: one activation_load run, its table shown, its output in NAME.txt.
+load() {
+  local name=$1 c=$2 type=$3
+  shift 3
+  echo "-- $name: --marble-type $type --concurrency $c $*"
+  if ! "$BIN"/activation_load --coordinator "$BIN"/marblerun-coordinator-sim --n "$N" \
+    --concurrency "$c" --marble-type "$type" "$@" >"$TMP/$name.txt"; then
+    STATUS=1
+    echo "   FAILED"
+  fi
+  grep -v '=' "$TMP/$name.txt" || true
+}
+load plain 32 plain
+load secrets 32 secrets
+load counted 32 counted
+load plain_quotes 32 plain --quotes
+load secrets_quotes 32 secrets --quotes
+load plain_c64 64 plain
+if [ "$QUICK" = 0 ]; then load plain_c8 8 plain; fi
+
+ARGS=()
+for t in plain secrets counted plain_quotes secrets_quotes; do
+  ARGS+=(--coord-cpu-ms "$t=$(kv "$TMP/$t.txt" coord_cpu_ms_per_activation)")
+done
+echo "-- the floor: the Coordinator-side cryptography of one activation"
+ITER=300
+if [ "$QUICK" = 1 ]; then ITER=100; fi
+"$BIN"/crypto_floor --iterations "$ITER" "${ARGS[@]}" >"$TMP/floor.txt" || STATUS=1
+grep -v '=' "$TMP/floor.txt" || true
+
+echo
+printf '%-16s %4s %9s %13s %9s %7s %8s %8s %8s\n' configuration C act/s coord_cpu_ms floor_ms \
+  ratio p50_ms p99_ms failures
+RUNS=(plain secrets counted plain_quotes secrets_quotes plain_c64)
+if [ "$QUICK" = 0 ]; then RUNS+=(plain_c8); fi
+for r in "${RUNS[@]}"; do
+  f=$TMP/$r.txt
+  type=${r%_c64}
+  type=${type%_c8}
+  floor=$(kv "$TMP/floor.txt" "floor_ms_per_activation_$type")
+  cpu=$(kv "$f" coord_cpu_ms_per_activation)
+  ratio=$(awk -v a="$floor" -v b="$cpu" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  printf '%-16s %4s %9s %13s %9s %7s %8s %8s %8s\n' "$r" "$(kv "$f" concurrency)" \
+    "$(kv "$f" activations_per_s)" "$cpu" "$floor" "$ratio" "$(kv "$f" p50_ms)" \
+    "$(kv "$f" p99_ms)" "$(kv "$f" failures)"
+done
+echo
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+P=$TMP/plain.txt
+echo "activations_per_s=$(kv "$P" activations_per_s)"
+echo "coord_cpu_ms_per_activation=$(kv "$P" coord_cpu_ms_per_activation)"
+echo "floor_ms_per_activation=$(kv "$TMP/floor.txt" floor_ms_per_activation_plain)"
+echo "ratio_to_floor=$(kv "$TMP/floor.txt" ratio_to_floor_plain)"
+for t in secrets counted plain_quotes secrets_quotes; do
+  echo "coord_cpu_ms_per_activation_$t=$(kv "$TMP/$t.txt" coord_cpu_ms_per_activation)"
+  echo "floor_ms_per_activation_$t=$(kv "$TMP/floor.txt" "floor_ms_per_activation_$t")"
+  echo "ratio_to_floor_$t=$(kv "$TMP/floor.txt" "ratio_to_floor_$t")"
+done
+echo "tls_handshake_server_ms=$(kv "$TMP/floor.txt" tls_handshake_server_ms)"
+echo "tls_primitives_ms=$(kv "$TMP/floor.txt" tls_primitives_ms)"
+echo "p50_ms=$(kv "$TMP/plain_c64.txt" p50_ms)"
+echo "p99_ms=$(kv "$TMP/plain_c64.txt" p99_ms)"
+echo "p99_over_p50=$(ratio "$(kv "$TMP/plain_c64.txt" p99_ms)" "$(kv "$TMP/plain_c64.txt" p50_ms)")"
+echo "counted_activations_per_s=$(kv "$TMP/counted.txt" counted_activations_per_s)"
+echo "counted_to_uncounted=$(ratio "$(kv "$TMP/counted.txt" activations_per_s)" \
+  "$(kv "$P" activations_per_s)")"
+FAILURES=0
+RSS=0
+for r in "${RUNS[@]}"; do
+  f=$(kv "$TMP/$r.txt" failures)
+  FAILURES=$((FAILURES + ${f:-1}))  # a run that printed nothing counts as a failure
+  RSS=$(awk -v a="$RSS" -v b="$(kv "$TMP/$r.txt" rss_mb)" 'BEGIN { print (b > a ? b : a) }')
+done
+echo "activation_failures=$FAILURES"
+echo "rss_mb=$RSS"
+python3 - "$TMP/attestation.json" <<'EOF'
+import json, sys
+runs = json.load(open(sys.argv[1])).get("benchmarks", [])
+us = [b["real_time"] for b in runs if b["name"] == "BM_VerifySgxSampleCached"]
+if us:
+    print(f"dcap_verify_us={us[0]:.1f}")
+EOF
+exit "$STATUS"
