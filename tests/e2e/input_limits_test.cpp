@@ -42,16 +42,6 @@ int status_code(CoordinatorProcess& c) {
   return (*j)["data"]["code"].get<int>();
 }
 
-// peak_rss_kib reads VmHWM (the process's peak resident set) from /proc.
-long peak_rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 TEST(InputLimits, DeeplyNestedJsonGetsA400AndTheCoordinatorKeepsServing) {
   mr::testing::TempDir dir;
   auto c = CoordinatorProcess::start({dir.path() / "data"});

@@ -142,22 +142,6 @@ std::size_t open_fds(pid_t pid) {
   return n;
 }
 
-// cpu_seconds is the user + system CPU time |pid| has used so far.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(close + 2));  // from field 3 (state) on
-  std::vector<std::string> f;
-  for (std::string s; fields >> s;)
-    f.push_back(s);
-  if (f.size() < 13) return -1;
-  // Fields 14 (utime) and 15 (stime) are f[11] and f[12].
-  return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // alive tells whether |pid| still runs (not exited, not a zombie).
 bool alive(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
