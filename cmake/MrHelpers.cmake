@@ -14,10 +14,13 @@ endif()
 
 # MR_SANITIZE: ON/address/asan = ASan+UBSan (the historical meaning of ON); thread/tsan = TSan.
 string(TOLOWER "${MR_SANITIZE}" mr_sanitize)
+set(MR_SANITIZE_FLAGS "")  # what a program built against the installed files needs too
 if(mr_sanitize MATCHES "^(thread|tsan)$")
+  set(MR_SANITIZE_FLAGS -fsanitize=thread)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
 elseif(mr_sanitize MATCHES "^(address|asan)$" OR MR_SANITIZE)
+  set(MR_SANITIZE_FLAGS -fsanitize=address,undefined)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()

@@ -5,6 +5,7 @@
 set -euo pipefail
 BUILD_DIR=$1
 SOURCE_DIR=$2
+SANITIZE_FLAGS=${3:-}  # a sanitizer build's libmarble needs its runtime in the consumer too
 PREFIX=$(mktemp -d)
 trap 'rm -rf "$PREFIX"' EXIT
 cmake --install "$BUILD_DIR" --prefix "$PREFIX" >/dev/null
@@ -23,7 +24,7 @@ fi
 grep -q "OE_SIMULATION (--simulation) is refused" "$PREFIX/sim.out" ||
   { echo "the installed Coordinator did not explain the refusal:"; cat "$PREFIX/sim.out"; exit 1; }
 "$PREFIX/bin/marblerun" manifest check "$SOURCE_DIR/samples/minimal.json"
-g++ -std=c++20 -I"$PREFIX/include/marblerun" "$SOURCE_DIR/tests/install/consumer.cpp" -o "$PREFIX/consumer" \
+g++ -std=c++20 $SANITIZE_FLAGS -I"$PREFIX/include/marblerun" "$SOURCE_DIR/tests/install/consumer.cpp" -o "$PREFIX/consumer" \
   -L"$PREFIX/lib" -lmarble -lfmt -Wl,-rpath,"$PREFIX/lib"
 "$PREFIX/consumer" "$PREFIX/uuid"
 echo "install test passed"
