@@ -204,7 +204,7 @@ Result<Activation> MarbleApi::activate_impl(const ActivationRequest& req) {
                       templates->second.render(manifest::template_data(reserved, current, previous))
                           .map_error(custom_error));
   const std::string root_pem = ca.marble_root.pem();
-  const std::string key_pem(key.to_pem().view());
+  const std::string key_pem = crypto::pem_encode("PRIVATE KEY", pkcs8.span());  // one encoding
   if (!marble.tls.empty()) {
     MR_ASSIGN_OR_RETURN(
         params.env["MARBLE_TTLS_CONFIG"],

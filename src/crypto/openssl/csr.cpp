@@ -35,10 +35,10 @@ Result<Bytes> create_csr(const PrivateKey& key, const DistinguishedName& subject
   ossl::Ptr<X509_NAME> name(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject_der.size())));
   ossl::Ptr<X509_REQ> req(X509_REQ_new());
   if (!name || !req || X509_REQ_set_version(req.get(), 0) != 1 ||
-      X509_REQ_set_subject_name(req.get(), name.get()) != 1 ||
-      X509_REQ_set_pubkey(req.get(), key.impl().pkey.get()) != 1) {
+      X509_REQ_set_subject_name(req.get(), name.get()) != 1) {
     return ossl::fail("building CSR");
   }
+  MR_RETURN_IF_ERROR(detail::set_spki(X509_REQ_get_X509_PUBKEY(req.get()), key.public_key()));
   if (!dns_names.empty() || !ip_addresses.empty()) {
     MR_ASSIGN_OR_RETURN(Bytes sans, detail::encode_sans(dns_names, {}, ip_addresses, {}));
     MR_ASSIGN_OR_RETURN(
@@ -64,9 +64,7 @@ Result<CsrInfo> parse_csr(ByteSpan der) {
   if (!req || der.empty()) return parse_error("malformed certificate request");
   if (p != der.data() + der.size()) return parse_error("trailing data");
 
-  const EVP_PKEY* pkey = X509_REQ_get0_pubkey(req.get());
-  if (pkey == nullptr) return parse_error("malformed public key");
-  auto pub = detail::make_public_key(pkey);
+  auto pub = detail::public_key_from_spki(X509_REQ_get_X509_PUBKEY(req.get()));
   if (!pub) return parse_error(pub.error().message);
 
   const Bytes subject_der =
@@ -93,7 +91,7 @@ Result<CsrInfo> parse_csr(ByteSpan der) {
   X509_REQ_get0_signature(req.get(), nullptr, &sig_alg);
   const int alg = detail::sig_alg_from_der(ossl::to_der<X509_ALGOR>(i2d_X509_ALGOR, sig_alg));
   if (alg == 0 || detail::is_insecure_signature_algorithm(alg)) return bad_signature();
-  if (X509_REQ_verify(req.get(), const_cast<EVP_PKEY*>(pkey)) != 1) return bad_signature();
+  if (X509_REQ_verify(req.get(), info.public_key.impl().pkey.get()) != 1) return bad_signature();
   return info;
 }
 

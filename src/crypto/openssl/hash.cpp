@@ -32,15 +32,16 @@ std::array<std::uint8_t, N> fixed_digest(const EVP_MD* md, ByteSpan data) {
 namespace detail {
 
 const EVP_MD* md_for(HashAlg alg) {
-  switch (alg) {
-    case HashAlg::kSha256:
-      return EVP_sha256();
-    case HashAlg::kSha384:
-      return EVP_sha384();
-    case HashAlg::kSha512:
-      return EVP_sha512();
-  }
-  return EVP_sha256();
+  // Fetched once and kept for the process: OpenSSL 3.0 looks EVP_sha256() & co. up in its
+  // provider store (under a lock) on every use.
+  static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  static const EVP_MD* const kSha384 = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
+  static const EVP_MD* const kSha512 = EVP_MD_fetch(nullptr, "SHA2-512", nullptr);
+  const EVP_MD* md = alg == HashAlg::kSha384   ? kSha384
+                     : alg == HashAlg::kSha512 ? kSha512
+                                               : kSha256;
+  MR_ASSERT(md != nullptr);
+  return md;
 }
 
 Bytes sha1(ByteSpan data) {
@@ -51,11 +52,11 @@ Bytes sha1(ByteSpan data) {
 }  // namespace detail
 
 Sha256Digest sha256(ByteSpan data) {
-  return fixed_digest<32>(EVP_sha256(), data);
+  return fixed_digest<32>(detail::md_for(HashAlg::kSha256), data);
 }
 
 Sha384Digest sha384(ByteSpan data) {
-  return fixed_digest<48>(EVP_sha384(), data);
+  return fixed_digest<48>(detail::md_for(HashAlg::kSha384), data);
 }
 
 Bytes digest(HashAlg alg, ByteSpan data) {
@@ -73,7 +74,8 @@ struct Sha256::Impl {
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
   impl_->ctx.reset(EVP_MD_CTX_new());
-  MR_ASSERT(impl_->ctx && EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr) == 1);
+  MR_ASSERT(impl_->ctx &&
+            EVP_DigestInit_ex(impl_->ctx.get(), detail::md_for(HashAlg::kSha256), nullptr) == 1);
 }
 
 Sha256::~Sha256() = default;
@@ -104,9 +106,9 @@ Result<SecretBytes> hkdf_sha256(ByteSpan ikm, ByteSpan salt, ByteSpan info, std:
     return fail(ErrorCode::kInvalidArgument, "hkdf: requested length exceeds 255*HashLen");
   }
   if (length == 0) return SecretBytes();
-  ossl::Ptr<EVP_KDF> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
-  if (!kdf) return ossl::fail("fetching HKDF");
-  ossl::Ptr<EVP_KDF_CTX> ctx(EVP_KDF_CTX_new(kdf.get()));
+  static EVP_KDF* const kHkdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);  // fetched once
+  if (kHkdf == nullptr) return ossl::fail("fetching HKDF");
+  ossl::Ptr<EVP_KDF_CTX> ctx(EVP_KDF_CTX_new(kHkdf));
   if (!ctx) return ossl::fail("creating HKDF context");
   char digest_name[] = "SHA256";
   int mode = EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND;

@@ -63,8 +63,14 @@ inline tl::unexpected<Error> invalid(std::string message) {
 
 // --- keys (keys.cpp) ---
 // make_public_key wraps a key holding at least public components; kInvalidArgument for
-// unsupported key types or curves.
+// unsupported key types or curves. It runs OpenSSL's encoder and decoder: prefer the two below.
 [[nodiscard]] Result<PublicKey> make_public_key(const EVP_PKEY* pkey);
+// public_key_from_spki wraps the key of a parsed SubjectPublicKeyInfo (a certificate's or a
+// CSR's) without re-encoding it; EC keys must name their curve, as Go requires.
+[[nodiscard]] Result<PublicKey> public_key_from_spki(const X509_PUBKEY* spki);
+// set_spki writes |key| into |dst| (a certificate's or CSR's key field) as ASN.1 only, leaving
+// the field's decoded key unset: for structures that are signed, encoded and then discarded.
+[[nodiscard]] Status set_spki(X509_PUBKEY* dst, const PublicKey& key);
 // make_private_key wraps a private key; kInvalidArgument for unsupported types.
 [[nodiscard]] Result<PrivateKey> make_private_key(ossl::Ptr<EVP_PKEY> pkey);
 // spki_key_bytes returns the subjectPublicKey BIT STRING contents (no unused-bits octet).

@@ -115,44 +115,151 @@ void wipe(std::string& s) {
   if (!s.empty()) secure_wipe(s.data(), s.size());
 }
 
+// Fills in the type, curve and size of |impl| from |pkey|.
+Status describe(const EVP_PKEY* pkey, PublicKey::Impl& impl) {
+  switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_EC: {
+      impl.type = KeyType::kEc;
+      MR_ASSIGN_OR_RETURN(impl.curve, curve_of(pkey));
+      static constexpr unsigned kBits[] = {0, 224, 256, 384, 521};
+      impl.bits = kBits[static_cast<int>(impl.curve)];
+      return ok();
+    }
+    case EVP_PKEY_RSA:
+      impl.type = KeyType::kRsa;
+      impl.bits = static_cast<unsigned>(EVP_PKEY_get_bits(pkey));
+      return ok();
+    case EVP_PKEY_ED25519:
+      impl.type = KeyType::kEd25519;
+      impl.bits = 255;
+      return ok();
+    default:
+      return invalid("x509: unsupported public key type");
+  }
+}
+
+// Go only accepts uncompressed EC points (elliptic.Unmarshal).
+Status check_point(const PublicKey::Impl& impl) {
+  if (impl.type != KeyType::kEc) return ok();
+  const Bytes point = spki_bits(impl.der);
+  if (point.empty() || point[0] != 0x04) {
+    return invalid("x509: unsupported elliptic curve point encoding");
+  }
+  return ok();
+}
+
+// The SubjectPublicKeyInfo AlgorithmIdentifier OIDs of the keys generated here.
+constexpr std::string_view kOidEcPublicKey = "1.2.840.10045.2.1";
+constexpr std::string_view kOidEd25519 = "1.3.101.112";
+
+std::string_view curve_oid(Curve c) {
+  switch (c) {
+    case Curve::kP224:
+      return "1.3.132.0.33";
+    case Curve::kP256:
+      return "1.2.840.10045.3.1.7";
+    case Curve::kP384:
+      return "1.3.132.0.34";
+    case Curve::kP521:
+      return "1.3.132.0.35";
+    case Curve::kNone:
+      break;
+  }
+  return {};
+}
+
+// A public-only copy of |keypair| (exported and imported through the key manager, which is much
+// cheaper on OpenSSL 3.0 than an encoder and decoder round trip).
+Result<ossl::Ptr<EVP_PKEY>> public_only(const EVP_PKEY* keypair) {
+  OSSL_PARAM* raw_params = nullptr;
+  if (EVP_PKEY_todata(keypair, EVP_PKEY_PUBLIC_KEY, &raw_params) != 1) {
+    return ossl::fail("exporting public key");
+  }
+  const std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(raw_params, OSSL_PARAM_free);
+  ossl::Ptr<EVP_PKEY_CTX> ctx(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(keypair), nullptr));
+  EVP_PKEY* out = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &out, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    EVP_PKEY_free(out);
+    return ossl::fail("importing public key");
+  }
+  return ossl::Ptr<EVP_PKEY>(out);
+}
+
+// The PublicKey of a key pair the library holds (a generated or decoded private key). EC and
+// Ed25519 SubjectPublicKeyInfo are written here, byte for byte what i2d_PUBKEY writes (and Go's
+// MarshalPKIXPublicKey), because OpenSSL 3.0 builds a whole encoder chain per i2d_PUBKEY call.
+Result<PublicKey> public_half(const EVP_PKEY* keypair) {
+  auto impl = std::make_shared<PublicKey::Impl>();
+  MR_RETURN_IF_ERROR(describe(keypair, *impl));
+  Bytes algorithm;
+  const char* param = nullptr;
+  switch (impl->type) {
+    case KeyType::kEc:
+      algorithm =
+          der::tlv(der::kSequence,
+                   der::concat({der::oid(kOidEcPublicKey), der::oid(curve_oid(impl->curve))}));
+      param = OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY;
+      break;
+    case KeyType::kEd25519:
+      algorithm = der::tlv(der::kSequence, der::oid(kOidEd25519));
+      param = OSSL_PKEY_PARAM_PUB_KEY;
+      break;
+    case KeyType::kRsa:
+      return detail::make_public_key(keypair);  // RSA keys are rare here: the library's encoder
+  }
+  unsigned char key[200];  // an uncompressed P-521 point is 133 bytes, an Ed25519 key 32
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(keypair, param, key, sizeof key, &len) != 1 || len == 0) {
+    return ossl::fail("reading public key");
+  }
+  Bytes bits(len + 1, 0);  // BIT STRING contents: no unused bits, then the key
+  std::memcpy(bits.data() + 1, key, len);
+  impl->der = der::tlv(der::kSequence, der::concat({algorithm, der::tlv(der::kBitString, bits)}));
+  MR_RETURN_IF_ERROR(check_point(*impl));
+  MR_ASSIGN_OR_RETURN(impl->pkey, public_only(keypair));
+  return PublicKey(std::move(impl));
+}
+
 }  // namespace
 
 namespace detail {
 
 Result<PublicKey> make_public_key(const EVP_PKEY* pkey) {
   auto impl = std::make_shared<PublicKey::Impl>();
-  switch (EVP_PKEY_get_base_id(pkey)) {
-    case EVP_PKEY_EC: {
-      impl->type = KeyType::kEc;
-      MR_ASSIGN_OR_RETURN(impl->curve, curve_of(pkey));
-      static constexpr unsigned kBits[] = {0, 224, 256, 384, 521};
-      impl->bits = kBits[static_cast<int>(impl->curve)];
-      break;
-    }
-    case EVP_PKEY_RSA:
-      impl->type = KeyType::kRsa;
-      impl->bits = static_cast<unsigned>(EVP_PKEY_get_bits(pkey));
-      break;
-    case EVP_PKEY_ED25519:
-      impl->type = KeyType::kEd25519;
-      impl->bits = 255;
-      break;
-    default:
-      return invalid("x509: unsupported public key type");
-  }
+  MR_RETURN_IF_ERROR(describe(pkey, *impl));
   impl->der = ossl::to_der<EVP_PKEY>(i2d_PUBKEY, pkey);
   if (impl->der.empty()) return ossl::fail("encoding public key");
-  if (impl->type == KeyType::kEc) {
-    // Go only accepts uncompressed points (elliptic.Unmarshal).
-    const Bytes point = spki_bits(impl->der);
-    if (point.empty() || point[0] != 0x04) {
-      return invalid("x509: unsupported elliptic curve point encoding");
-    }
-  }
+  MR_RETURN_IF_ERROR(check_point(*impl));
   // Keep a public-only EVP_PKEY so that a PublicKey never carries private material.
   const unsigned char* p = impl->der.data();
   impl->pkey.reset(d2i_PUBKEY(nullptr, &p, static_cast<long>(impl->der.size())));
   if (!impl->pkey) return ossl::fail("re-reading public key");
+  return PublicKey(std::move(impl));
+}
+
+Result<PublicKey> public_key_from_spki(const X509_PUBKEY* spki) {
+  EVP_PKEY* pkey = X509_PUBKEY_get0(spki);
+  if (pkey == nullptr) return invalid("x509: malformed or unsupported public key");
+  auto impl = std::make_shared<PublicKey::Impl>();
+  MR_RETURN_IF_ERROR(describe(pkey, *impl));
+  if (impl->type == KeyType::kEc) {
+    // Go accepts named curves only: the algorithm's parameters must be a curve OID.
+    X509_ALGOR* alg = nullptr;
+    int ptype = V_ASN1_UNDEF;
+    if (X509_PUBKEY_get0_param(nullptr, nullptr, nullptr, &alg, spki) != 1 || alg == nullptr) {
+      return invalid("x509: malformed public key");
+    }
+    X509_ALGOR_get0(nullptr, &ptype, nullptr, alg);
+    if (ptype != V_ASN1_OBJECT) return invalid("x509: unsupported elliptic curve");
+  }
+  impl->der = ossl::to_der<X509_PUBKEY>(i2d_X509_PUBKEY, spki);
+  if (impl->der.empty()) return ossl::fail("encoding public key");
+  MR_RETURN_IF_ERROR(check_point(*impl));
+  // The parsed structure's key holds public components only: share it.
+  if (EVP_PKEY_up_ref(pkey) != 1) return ossl::fail("referencing public key");
+  impl->pkey.reset(pkey);
   return PublicKey(std::move(impl));
 }
 
@@ -161,12 +268,64 @@ Result<PrivateKey> make_private_key(ossl::Ptr<EVP_PKEY> pkey) {
       EVP_PKEY_get_bits(pkey.get()) < static_cast<int>(kMinRsaBits)) {
     return invalid("rsa: keys smaller than 1024 bits are insecure");
   }
-  MR_ASSIGN_OR_RETURN(PublicKey pub, make_public_key(pkey.get()));
+  MR_ASSIGN_OR_RETURN(PublicKey pub, public_half(pkey.get()));
   return PrivateKey(std::make_shared<const PrivateKey::Impl>(std::move(pkey), std::move(pub)));
 }
 
 Bytes spki_key_bytes(const PublicKey& key) {
   return spki_bits(key.to_der());
+}
+
+Status set_spki(X509_PUBKEY* dst, const PublicKey& key) {
+  // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING
+  // }
+  der::Reader r(key.to_der());
+  ByteSpan spki, algorithm, bits;
+  if (!r.read(der::kSequence, &spki)) return ossl::fail("x509: malformed public key");
+  der::Reader fields(spki);
+  if (!fields.read_element(&algorithm) || !fields.read(der::kBitString, &bits) || bits.empty() ||
+      bits[0] != 0) {
+    return ossl::fail("x509: malformed public key");
+  }
+  const unsigned char* p = algorithm.data();
+  ossl::Ptr<X509_ALGOR> alg(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(algorithm.size())));
+  if (!alg) return ossl::fail("x509: malformed public key algorithm");
+  const ASN1_OBJECT* oid = nullptr;
+  int ptype = V_ASN1_UNDEF;
+  const void* pval = nullptr;
+  X509_ALGOR_get0(&oid, &ptype, &pval, alg.get());
+  ossl::Ptr<ASN1_OBJECT> oid_copy(OBJ_dup(oid));
+  ossl::Ptr<ASN1_OBJECT> curve;   // V_ASN1_OBJECT parameters (an EC key's named curve)
+  ossl::Ptr<ASN1_STRING> params;  // V_ASN1_SEQUENCE parameters (e.g. RSA-PSS)
+  void* param = nullptr;
+  switch (ptype) {
+    case V_ASN1_UNDEF:
+    case V_ASN1_NULL:
+      break;
+    case V_ASN1_OBJECT:
+      curve.reset(OBJ_dup(static_cast<const ASN1_OBJECT*>(pval)));
+      param = curve.get();
+      break;
+    case V_ASN1_SEQUENCE:
+      params.reset(ASN1_STRING_dup(static_cast<const ASN1_STRING*>(pval)));
+      param = params.get();
+      break;
+    default:
+      return fail(ErrorCode::kInvalidArgument, "x509: unsupported public key parameters");
+  }
+  const auto key_len = static_cast<int>(bits.size() - 1);
+  auto* key_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits.data() + 1, bits.size() - 1));
+  if (!oid_copy || (param == nullptr && (ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE)) ||
+      (key_copy == nullptr && key_len > 0) ||
+      X509_PUBKEY_set0_param(dst, oid_copy.get(), ptype, param, key_copy, key_len) != 1) {
+    OPENSSL_free(key_copy);
+    return ossl::fail("x509: setting public key");
+  }
+  // |dst| owns them now.
+  (void)oid_copy.release();
+  (void)curve.release();
+  (void)params.release();
+  return ok();
 }
 
 }  // namespace detail

@@ -333,9 +333,7 @@ Result<Certificate> Certificate::from_der(ByteSpan der) {
   if (!x || der.empty()) return invalid("x509: malformed certificate");
   if (p != der.data() + der.size()) return invalid("x509: trailing data after certificate");
   if (X509_get_version(x.get()) > 2) return invalid("x509: invalid version");
-  const EVP_PKEY* pkey = X509_get0_pubkey(x.get());
-  if (pkey == nullptr) return invalid("x509: malformed or unsupported public key");
-  auto pub = detail::make_public_key(pkey);
+  auto pub = detail::public_key_from_spki(X509_get_X509_PUBKEY(x.get()));
   if (!pub) return fail(std::move(pub.error()).wrap("x509: certificate public key"));
 
   auto impl = std::make_shared<Certificate::Impl>(std::move(x), Bytes(der.begin(), der.end()),

@@ -341,7 +341,7 @@ Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested) {
   SigAlg def;
   switch (signer.type()) {
     case KeyType::kRsa:
-      def = {4, EVP_sha256(), false};
+      def = {4, md_for(HashAlg::kSha256), false};
       break;
     case KeyType::kEd25519:
       def = {16, nullptr, false};
@@ -349,13 +349,13 @@ Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested) {
     case KeyType::kEc:
       switch (signer.curve()) {
         case Curve::kP384:
-          def = {11, EVP_sha384(), false};
+          def = {11, md_for(HashAlg::kSha384), false};
           break;
         case Curve::kP521:
-          def = {12, EVP_sha512(), false};
+          def = {12, md_for(HashAlg::kSha512), false};
           break;
         default:
-          def = {10, EVP_sha256(), false};
+          def = {10, md_for(HashAlg::kSha256), false};
           break;
       }
       break;
@@ -368,31 +368,31 @@ Result<SigAlg> resolve_sig_alg(const PublicKey& signer, int requested) {
   SigAlg alg;
   switch (requested) {
     case 4:
-      alg = {4, EVP_sha256(), false}, needed = KeyType::kRsa;
+      alg = {4, md_for(HashAlg::kSha256), false}, needed = KeyType::kRsa;
       break;
     case 5:
-      alg = {5, EVP_sha384(), false}, needed = KeyType::kRsa;
+      alg = {5, md_for(HashAlg::kSha384), false}, needed = KeyType::kRsa;
       break;
     case 6:
-      alg = {6, EVP_sha512(), false}, needed = KeyType::kRsa;
+      alg = {6, md_for(HashAlg::kSha512), false}, needed = KeyType::kRsa;
       break;
     case 10:
-      alg = {10, EVP_sha256(), false}, needed = KeyType::kEc;
+      alg = {10, md_for(HashAlg::kSha256), false}, needed = KeyType::kEc;
       break;
     case 11:
-      alg = {11, EVP_sha384(), false}, needed = KeyType::kEc;
+      alg = {11, md_for(HashAlg::kSha384), false}, needed = KeyType::kEc;
       break;
     case 12:
-      alg = {12, EVP_sha512(), false}, needed = KeyType::kEc;
+      alg = {12, md_for(HashAlg::kSha512), false}, needed = KeyType::kEc;
       break;
     case 13:
-      alg = {13, EVP_sha256(), true}, needed = KeyType::kRsa;
+      alg = {13, md_for(HashAlg::kSha256), true}, needed = KeyType::kRsa;
       break;
     case 14:
-      alg = {14, EVP_sha384(), true}, needed = KeyType::kRsa;
+      alg = {14, md_for(HashAlg::kSha384), true}, needed = KeyType::kRsa;
       break;
     case 15:
-      alg = {15, EVP_sha512(), true}, needed = KeyType::kRsa;
+      alg = {15, md_for(HashAlg::kSha512), true}, needed = KeyType::kRsa;
       break;
     case 16:
       alg = {16, nullptr, false}, needed = KeyType::kEd25519;

@@ -323,9 +323,8 @@ Result<Certificate> create_certificate(const CertTemplate& tmpl, const PublicKey
       X509_set1_notAfter(x.get(), not_after.get()) != 1) {
     return ossl::fail("x509: setting validity");
   }
-  if (X509_set_pubkey(x.get(), subject_key.impl().pkey.get()) != 1) {
-    return ossl::fail("x509: setting public key");
-  }
+  // As ASN.1 only: |x| is signed, encoded and dropped; the Certificate is parsed from the DER.
+  MR_RETURN_IF_ERROR(detail::set_spki(X509_get_X509_PUBKEY(x.get()), subject_key));
   for (const Extension& e : extensions) {
     MR_ASSIGN_OR_RETURN(auto ext, detail::make_extension(e));
     if (X509_add_ext(x.get(), ext.get(), -1) != 1) return ossl::fail("x509: adding extension");

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
 
 #include "crypto/openssl/impl.h"
 #include "crypto/openssl/test/test_util.h"
@@ -64,6 +65,39 @@ TEST(Csr, TamperedCsrIsRefused) {
   auto s = parse_csr(sig);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kPermissionDenied);
+}
+
+// An EC key given with explicit curve parameters instead of a curve name: Go refuses it
+// ("x509: unsupported elliptic curve"), and so do parse_csr and Certificate::from_der.
+TEST(Csr, ExplicitCurveParametersAreRefused) {
+  ossl::Ptr<EVP_PKEY> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  ASSERT_TRUE(key);
+  ASSERT_EQ(EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_ENCODING,
+                                           OSSL_PKEY_EC_ENCODING_EXPLICIT),
+            1);
+  ossl::Ptr<X509_REQ> req(X509_REQ_new());
+  ASSERT_TRUE(req);
+  ASSERT_EQ(X509_REQ_set_pubkey(req.get(), key.get()), 1);
+  ASSERT_GT(X509_REQ_sign(req.get(), key.get(), EVP_sha256()), 0);
+  const Bytes csr = ossl::to_der<X509_REQ>(i2d_X509_REQ, req.get());
+  ASSERT_FALSE(csr.empty());
+  auto info = parse_csr(csr);
+  ASSERT_FALSE(info);
+  EXPECT_EQ(info.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(info.error().message, "parsing CSR: x509: unsupported elliptic curve");
+
+  ossl::Ptr<X509> cert(X509_new());
+  ASSERT_TRUE(cert);
+  ASSERT_EQ(X509_set_version(cert.get(), 2), 1);
+  ASSERT_EQ(X509_set_pubkey(cert.get(), key.get()), 1);
+  ASSERT_TRUE(X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0));
+  ASSERT_TRUE(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600));
+  ASSERT_GT(X509_sign(cert.get(), key.get(), EVP_sha256()), 0);
+  auto parsed = Certificate::from_der(ossl::to_der<X509>(i2d_X509, cert.get()));
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(parsed.error().message.find("unsupported elliptic curve"), std::string::npos)
+      << parsed.error().message;
 }
 
 TEST(Csr, MalformedCsrIsInvalidArgumentWithoutEcho) {

@@ -1,7 +1,9 @@
 #include "crypto/keys.h"
 
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
 
+#include "crypto/cipher.h"
 #include "crypto/openssl/der.h"
 #include "crypto/openssl/impl.h"
 #include "crypto/openssl/test/test_util.h"
@@ -270,6 +272,31 @@ TEST(Keys, ErrorsNeverEchoInput) {
   check(PrivateKey::from_pem(pem_encode("RSA PRIVATE KEY", garbage)).error());
   check(PrivateKey::from_pem(marker).error());
   check(PublicKey::from_pem(pem_encode("PUBLIC KEY", garbage)).error());
+}
+
+// The public half of a generated key is written without the library's encoder (keys.cpp): it
+// must be byte for byte what i2d_PUBKEY writes, and its key must hold no private component.
+TEST(Keys, PublicHalfMatchesTheLibraryAndHoldsNoPrivateKey) {
+  for (const KeyCase& c : kKeyCases) {
+    SCOPED_TRACE(c.name);
+    const PrivateKey& key = c.key();
+    EXPECT_EQ(hex_encode(key.public_key().to_der()),
+              hex_encode(ossl::to_der<EVP_PKEY>(i2d_PUBKEY, key.impl().pkey.get())));
+    const EVP_PKEY* pub = key.public_key().impl().pkey.get();
+    BIGNUM* priv = nullptr;
+    unsigned char raw[64];
+    std::size_t len = 0;
+    EXPECT_NE(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_PRIV_KEY, &priv), 1);
+    EXPECT_NE(EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PRIV_KEY, raw, sizeof raw, &len),
+              1);
+    BN_free(priv);
+    ossl::clear_errors();
+    // The public key verifies what the private key signs.
+    const ByteSpan message = as_bytes(std::string_view("message"));
+    auto sig = sign(key, message);
+    ASSERT_TRUE(sig) << sig.error().message;
+    EXPECT_TRUE(verify(key.public_key(), message, *sig));
+  }
 }
 
 TEST(Keys, PublicKeyMatchesOpensslCli) {
