@@ -40,6 +40,7 @@
 #include "core/marble_api.h"
 #include "core/secret_api.h"
 #include "core/update_api.h"
+#include "crypto/openssl/library_config.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 #include "seal/file_seal_key_provider.h"
@@ -229,6 +230,11 @@ int run(int argc, char** argv) {
       std::cout << kProgram << " " << MR_VERSION << " (" << MR_COMMIT << ")\n";
       return 0;
     }
+  }
+  // Before anything touches OpenSSL: the host's OpenSSL configuration is never read.
+  if (auto s = crypto::configure_openssl(); !s) {
+    std::cerr << kProgram << ": " << s.error().message << "\n";
+    return 1;
   }
   std::error_code ec;
   auto config = parse_config(environment_map(environ), args,
