@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <set>
+
 #include "base/encoding.h"
 #include "base/log.h"
 #include "crypto/hash.h"
@@ -191,20 +194,88 @@ Result<std::uint64_t> Core::activations(std::string_view marble_type) const {
   return read_activations(*txn, marble_type);
 }
 
+struct Core::Claim {
+  const SnapshotPtr* expected;
+  std::string_view marble_type;
+  std::uint64_t max;
+  std::optional<Result<std::uint64_t>> result;  // set by the leader that committed it
+};
+
 Result<std::uint64_t> Core::claim_activation(const SnapshotPtr& expected,
                                              std::string_view marble_type, std::uint64_t max) {
-  std::scoped_lock lock(mu_);
-  if (snapshot() != expected) {
-    return fail(ErrorCode::kAborted, "the coordinator's state changed during activation; retry");
+  Claim me{&expected, marble_type, max, std::nullopt};
+  std::unique_lock lock(claim_mu_);
+  claim_queue_.push_back(&me);
+  while (!me.result) {
+    if (claim_leader_) {  // a batch is being committed: ours is in it or in the next one
+      claim_cv_.wait(lock);
+      continue;
+    }
+    claim_leader_ = true;
+    std::vector<Claim*> batch;
+    batch.swap(claim_queue_);
+    lock.unlock();
+    commit_claims(batch);
+    lock.lock();
+    claim_leader_ = false;
+    claim_cv_.notify_all();
   }
-  MR_ASSIGN_OR_RETURN(auto txn, live_.begin());
-  MR_ASSIGN_OR_RETURN(std::uint64_t count, read_activations(*txn, marble_type));
-  if (count >= max)
-    return fail(ErrorCode::kPermissionDenied, max_activations_message(max, marble_type));
-  ++count;
-  MR_RETURN_IF_ERROR(write_activations(*txn, marble_type, count));
-  MR_RETURN_IF_ERROR(txn->commit());
-  return count;
+  return std::move(*me.result);
+}
+
+void Core::commit_claims(const std::vector<Claim*>& batch) {
+  // Results are written under claim_mu_, where their owners read them.
+  std::vector<std::pair<Claim*, Result<std::uint64_t>>> results;
+  results.reserve(batch.size());
+  {
+    std::scoped_lock lock(mu_);
+    auto txn = live_.begin();
+    if (!txn) {
+      for (Claim* c : batch)
+        results.emplace_back(c, tl::unexpected(txn.error()));
+    } else {
+      const SnapshotPtr current = snapshot();
+      std::map<std::string, std::uint64_t, std::less<>> counts;  // as of this batch
+      std::set<std::string, std::less<>> changed;
+      std::vector<std::pair<Claim*, std::uint64_t>> counted;
+      for (Claim* c : batch) {
+        if (current != *c->expected) {
+          results.emplace_back(c, fail(ErrorCode::kAborted,
+                                       "the coordinator's state changed during activation; retry"));
+          continue;
+        }
+        auto it = counts.find(c->marble_type);
+        if (it == counts.end()) {
+          auto stored = read_activations(**txn, c->marble_type);
+          if (!stored) {
+            results.emplace_back(c, tl::unexpected(stored.error()));
+            continue;
+          }
+          it = counts.emplace(std::string(c->marble_type), *stored).first;
+        }
+        if (it->second >= c->max) {
+          results.emplace_back(c, fail(ErrorCode::kPermissionDenied,
+                                       max_activations_message(c->max, c->marble_type)));
+          continue;
+        }
+        counted.emplace_back(c, ++it->second);
+        changed.insert(it->first);
+      }
+      Status written = ok();
+      for (const std::string& type : changed) {
+        written = write_activations(**txn, type, counts.at(type));
+        if (!written) break;
+      }
+      if (written && !counted.empty()) written = (*txn)->commit();
+      for (const auto& [c, count] : counted) {
+        results.emplace_back(c, written ? Result<std::uint64_t>(count)
+                                        : Result<std::uint64_t>(tl::unexpected(written.error())));
+      }
+    }
+  }
+  std::scoped_lock lock(claim_mu_);
+  for (auto& [c, r] : results)
+    c->result = std::move(r);
 }
 
 Result<Bytes> Core::quote(ByteSpan report_data) const {

@@ -15,6 +15,7 @@
 // sealed under a fresh data key and covered by an integrity root. Seal mode Disabled keeps
 // everything in memory for good.
 
+#include <condition_variable>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -125,8 +126,10 @@ class Core {
   // claim_activation is Activate's only serialised step: under the write lock, if the published
   // snapshot is still |expected| (kAborted otherwise: the state changed meanwhile) and fewer than
   // |max| activations were counted (kPermissionDenied "reached max activations count (<n>) for
-  // marble type \"<t>\"" otherwise), it counts one more in a short transaction. Returns the new
-  // count. The snapshot is not republished (counters are not part of it).
+  // marble type \"<t>\"" otherwise), it counts one more. Returns the new count once it is
+  // durable. Concurrent claims are group-committed: one transaction (one fsync) counts every
+  // claim waiting at that moment, and each returns only after that commit; if it fails, every
+  // claim it carried fails. The snapshot is not republished (counters are not part of it).
   [[nodiscard]] Result<std::uint64_t> claim_activation(const SnapshotPtr& expected,
                                                        std::string_view marble_type,
                                                        std::uint64_t max);
@@ -146,6 +149,15 @@ class Core {
   LiveStore live_;
 
   std::mutex mu_;  // the write lock (Guard)
+
+  // Group commit of activation claims (claim_activation): claims wait in claim_queue_; one
+  // claimer at a time, the leader, takes the whole queue and counts it in one transaction.
+  struct Claim;
+  void commit_claims(const std::vector<Claim*>& batch);
+  std::mutex claim_mu_;  // guards claim_queue_, claim_leader_ and every queued Claim's result
+  std::condition_variable claim_cv_;
+  std::vector<Claim*> claim_queue_;
+  bool claim_leader_ = false;
 
   mutable std::mutex snap_mu_;  // guards snapshot_ (held only to copy the pointer)
   SnapshotPtr snapshot_;

@@ -5,7 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <numeric>
+#include <thread>
 
 #include "base/encoding.h"
 #include "base/testing/fake_clock.h"
@@ -439,6 +443,91 @@ std::string counted_manifest() {
   gojson::Json j = gojson::Json::parse(manifest_with_keys({1}));
   j["Marbles"]["app"]["MaxActivations"] = 10;
   return j.dump();
+}
+
+// Concurrent claims on a slow disk share commits (group commit); the limit still holds and the
+// counts handed out are exactly 1..max.
+TEST_F(CoordinatorTest, ConcurrentClaimsAreGroupCommittedAndNeverExceedTheLimit) {
+  stop();
+  inject_faults_ = true;
+  start();
+  ASSERT_TRUE(api_->set_manifest(counted_manifest()));  // MaxActivations 10
+  store::testing::FaultPlan slow;
+  slow.ops = store::testing::kFaultCommit;  // counts commits, fails none
+  slow.commit_delay = std::chrono::milliseconds(20);
+  faulty_->set_plan(slow);
+  constexpr int kClaims = 40;
+  std::mutex mu;
+  std::vector<std::uint64_t> counts;
+  int denied = 0;
+  std::vector<std::string> other;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClaims; ++i) {
+    threads.emplace_back([&] {
+      auto r = core_->claim_activation(core_->snapshot(), "app", 10);
+      std::scoped_lock lock(mu);
+      if (r) {
+        counts.push_back(*r);
+      } else if (r.error().code == ErrorCode::kPermissionDenied) {
+        ++denied;
+      } else {
+        other.push_back(r.error().message);
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  std::sort(counts.begin(), counts.end());
+  EXPECT_EQ(counts, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_EQ(denied, kClaims - 10);
+  EXPECT_TRUE(other.empty()) << other.front();
+  const std::uint64_t commits = faulty_->operations();
+  EXPECT_GE(commits, 1u);
+  EXPECT_LT(commits, 10u) << "every claim had a commit of its own";
+  EXPECT_EQ(*core_->activations("app"), 10u);
+  restart();
+  EXPECT_EQ(*core_->activations("app"), 10u);
+}
+
+// A group commit that fails fails every claim it carried and counts none of them: no claim is
+// acknowledged before the commit that made it durable.
+TEST_F(CoordinatorTest, AFailedGroupCommitFailsEveryClaimItCarried) {
+  stop();
+  inject_faults_ = true;
+  start();
+  ASSERT_TRUE(api_->set_manifest(counted_manifest()));
+  store::testing::FaultPlan plan;
+  plan.fail_at = 1;  // the first commit fails, later ones succeed
+  plan.ops = store::testing::kFaultCommit;
+  plan.repeat = store::testing::FaultRepeat::kOnce;
+  plan.commit_delay = std::chrono::milliseconds(30);
+  faulty_->set_plan(plan);
+  std::mutex mu;
+  std::vector<std::uint64_t> counts;
+  int failed = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto r = core_->claim_activation(core_->snapshot(), "app", 10);
+      std::scoped_lock lock(mu);
+      if (r) {
+        counts.push_back(*r);
+      } else {
+        EXPECT_EQ(r.error().code, store::testing::FaultInjectingStore::kInjectedCode)
+            << r.error().message;
+        ++failed;
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_TRUE(faulty_->fault_triggered());
+  EXPECT_GE(failed, 1);
+  std::sort(counts.begin(), counts.end());
+  std::vector<std::uint64_t> expected(counts.size());
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(counts, expected) << "a failed claim was counted";
+  EXPECT_EQ(*core_->activations("app"), counts.size());
 }
 
 TEST_F(CoordinatorTest, EveryTamperingOfACommittedStateStopsStartup) {

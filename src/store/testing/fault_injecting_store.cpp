@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace mr::store::testing {
 
@@ -36,6 +37,11 @@ struct FaultInjectingStore::State {
   std::uint64_t current() const {
     std::scoped_lock lock(mu);
     return count;
+  }
+
+  std::chrono::milliseconds commit_delay() const {
+    std::scoped_lock lock(mu);
+    return plan.commit_delay;
   }
 };
 
@@ -72,6 +78,8 @@ class FaultTransaction final : public Transaction {
                    [&] { return inner_->erase_prefix(prefix); });
   }
   Status commit() override {
+    const std::chrono::milliseconds delay = state_->commit_delay();
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
     return guarded(kFaultCommit, "commit", [&] { return inner_->commit(); });
   }
 

@@ -12,6 +12,7 @@
 // Counted operations are begin(), put, erase, erase_prefix and commit (select them with |ops|),
 // across every transaction of the store. Reads are never counted or failed.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -44,6 +45,8 @@ struct FaultPlan {
   unsigned ops = kFaultAllOps;
   FaultTiming timing = FaultTiming::kBefore;
   FaultRepeat repeat = FaultRepeat::kSticky;
+  // Every commit waits this long before reaching the inner store (a slow fsync).
+  std::chrono::milliseconds commit_delay{0};
 };
 
 class FaultInjectingStore final : public Store {
