@@ -46,6 +46,12 @@ echo "== Marble activation through the core (simulation, in-memory stores)"
 echo "== Client API under 1000 idle and 200 slow-header clients (target: status p99 < 100 ms, RSS < 100 MB)"
 python3 bench/rest_slow_clients.py "$BUILD" || STATUS=1
 
+echo "== A manifest of 1,000 Marbles set through the client API, and a restart on its state"
+MANIFEST_RUNS=3
+if [ "$QUICK" = 1 ]; then MANIFEST_RUNS=1; fi
+python3 bench/manifest_restart.py "$BUILD" --runs "$MANIFEST_RUNS" >"$TMP/manifest.txt" || STATUS=1
+grep -v '=' "$TMP/manifest.txt" || true
+
 # --- Marble activation end to end (issue 13) ----------------------------------------------------
 echo "== Marble activation end to end: $N Marbles against marblerun-coordinator-sim, a new TLS"
 echo "   connection each (targets: ratio_to_floor >= 0.7; counted >= 80% of uncounted;"
@@ -126,6 +132,10 @@ for r in "${RUNS[@]}"; do
   RSS=$(awk -v a="$RSS" -v b="$(kv "$TMP/$r.txt" rss_mb)" 'BEGIN { print (b > a ? b : a) }')
 done
 echo "activation_failures=$FAILURES"
+for k in manifest_1000_s manifest_1_s manifest_1000_over_1 restart_s start_empty_s \
+  restart_over_empty_start; do
+  echo "$k=$(kv "$TMP/manifest.txt" "$k")"
+done
 echo "rss_mb=$RSS"
 python3 - "$TMP/attestation.json" <<'EOF'
 import json, sys
