@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 TESTS=(base_test core_test coordinator_core_test seal_test seal_conformance_test store_test
        store_conformance_test sqlite_store_test marble_api_test api_rest_server_test
        api_rest_client_api_test attestation_dcap_test attestation_simulated_test client_test
-       crypto_tls_policy_test metrics_test)
+       crypto_tls_policy_test metrics_test api_rest_server_limits_test)
 if [ $# -gt 0 ]; then TESTS=("$@"); fi
 
 scripts/deps.sh

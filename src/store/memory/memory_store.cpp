@@ -18,20 +18,36 @@ Error finished_error() {
   return Error{ErrorCode::kFailedPrecondition, "transaction already committed"};
 }
 
+// A committed map and the number of snapshots reading it.
+struct Version {
+  Map map;
+  std::atomic<long> readers{0};
+};
+
 }  // namespace
 
 struct MemoryStore::State {
   // Serialises writers: a live MemoryTransaction holds it (through a unique_lock member).
   std::mutex writer_mu;
-  // Guards |current| (the pointer, not the map it points to).
+  // Guards |current| (the pointer, not the map it points to) and the start of every snapshot.
   std::mutex snapshot_mu;
-  // The last committed map. Snapshots hold it as shared_ptr<const Map>; it is only mutated in
-  // place by the writer holding writer_mu, while snapshot_mu is held and no snapshot shares it.
-  std::shared_ptr<Map> current = std::make_shared<Map>();
+  // The last committed map. It is only mutated in place by the writer holding writer_mu, while
+  // snapshot_mu is held and no snapshot reads it (readers == 0).
+  std::shared_ptr<Version> current = std::make_shared<Version>();
 
+  // snapshot returns the current map for reading; the returned pointer counts as a reader
+  // until it is released (the release pairs with the acquire in MemoryTransaction::commit).
   std::shared_ptr<const Map> snapshot() {
-    std::scoped_lock lock(snapshot_mu);
-    return current;
+    std::shared_ptr<Version> v;
+    {
+      std::scoped_lock lock(snapshot_mu);
+      v = current;
+      v->readers.fetch_add(1, std::memory_order_relaxed);  // ordered by snapshot_mu
+    }
+    const Map* map = &v->map;
+    return std::shared_ptr<const Map>(map, [v = std::move(v)](const Map*) {
+      v->readers.fetch_sub(1, std::memory_order_release);
+    });
   }
 };
 
@@ -126,21 +142,20 @@ class MemoryTransaction final : public Transaction {
     MemoryStore::State& s = *state_;
     {
       std::scoped_lock lock(s.snapshot_mu);
-      if (s.current.use_count() == 1) {
-        // No snapshot shares the map and none can appear while we hold snapshot_mu. The fence
-        // pairs with the release in the last snapshot's reference drop, so its reads of the map
-        // happen before our writes.
-        std::atomic_thread_fence(std::memory_order_acquire);
-        apply(*s.current);
+      // No snapshot reads the map, and none can start while we hold snapshot_mu. The acquire
+      // pairs with the release of the last reader, so its reads happen before our writes.
+      if (s.current->readers.load(std::memory_order_acquire) == 0) {
+        apply(s.current->map);
         changes_.clear();
         writer_lock_.unlock();
         return ok();
       }
     }
-    // Snapshots share the current map: copy it. Only writers change |current| and we are the
+    // Snapshots read the current map: copy it. Only writers change |current| and we are the
     // writer, so reading it outside snapshot_mu is safe.
-    auto next = std::make_shared<Map>(*s.current);
-    apply(*next);
+    auto next = std::make_shared<Version>();
+    next->map = s.current->map;
+    apply(next->map);
     changes_.clear();
     {
       std::scoped_lock lock(s.snapshot_mu);
