@@ -2,6 +2,7 @@
 // Definitions of the opaque Impl structs behind crypto/keys.h and crypto/x509.h, plus helpers
 // shared by the OpenSSL implementation files. Internal to crypto/openssl.
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,12 +32,17 @@ struct PrivateKey::Impl {
   PublicKey public_key;
 };
 
-// Certificate::Impl holds the parsed X509 and every field decoded once, with Go's semantics, by
-// Certificate::from_der. |fields| is what to_template() returns.
+// Certificate::Impl holds every field decoded once, with Go's semantics (Certificate::from_der,
+// or create_certificate from the certificate it built), and the X509 for OpenSSL's operations.
+// |fields| is what to_template() returns.
 struct Certificate::Impl {
-  Impl(ossl::Ptr<X509> x, Bytes d, PublicKey pub)
-      : x509(std::move(x)), der(std::move(d)), public_key(std::move(pub)) {}
-  ossl::Ptr<X509> x509;
+  // |parsed| is the X509 parsed from |d|, or null: then x509() parses |d| on first use (for the
+  // certificates create_certificate makes, most of which never reach an OpenSSL operation, and
+  // OpenSSL 3.0 decodes the public key of every parsed certificate with a costly decoder).
+  Impl(ossl::Ptr<X509> parsed, Bytes d, PublicKey pub)
+      : der(std::move(d)), public_key(std::move(pub)), parsed_(std::move(parsed)) {}
+  // x509 returns the certificate parsed from |der| (never null: |der| was parsed or made here).
+  [[nodiscard]] X509* x509() const;
   Bytes der;
   PublicKey public_key;
   Bytes raw_subject, raw_issuer;  // DER of the Name fields, as in the certificate
@@ -44,6 +50,10 @@ struct Certificate::Impl {
   Bytes serial;  // big-endian magnitude (empty for 0)
   CertTemplate fields;
   std::vector<Extension> extensions;
+
+ private:
+  mutable std::once_flag parse_once_;
+  mutable ossl::Ptr<X509> parsed_;
 };
 
 namespace detail {
@@ -75,6 +85,14 @@ inline tl::unexpected<Error> invalid(std::string message) {
 [[nodiscard]] Result<PrivateKey> make_private_key(ossl::Ptr<EVP_PKEY> pkey);
 // spki_key_bytes returns the subjectPublicKey BIT STRING contents (no unused-bits octet).
 [[nodiscard]] Bytes spki_key_bytes(const PublicKey& key);
+
+// --- certificates (x509.cpp) ---
+// certificate_from_x509 decodes the fields of |x| (whose encoding is |der|) with Go's checks;
+// |keep| says whether |x| is a parsed certificate to keep for OpenSSL's operations (otherwise
+// it is dropped and the Certificate parses |der| when first needed). |public_key| is the key
+// of |x|'s SubjectPublicKeyInfo.
+[[nodiscard]] Result<Certificate> certificate_from_x509(ossl::Ptr<X509> x, Bytes der,
+                                                        PublicKey public_key, bool keep);
 
 // --- hashing (hash.cpp) ---
 [[nodiscard]] const EVP_MD* md_for(HashAlg alg);

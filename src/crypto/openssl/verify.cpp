@@ -60,20 +60,20 @@ Status verify_chain(const Certificate& leaf, const std::vector<Certificate>& int
   if (!store || !untrusted || !ctx) return ossl::fail("x509: allocating verifier");
   // Maps the X509 objects OpenSSL hands back to our parsed fields.
   std::vector<std::pair<const X509*, const Certificate::Impl*>> known;
-  known.emplace_back(leaf.impl().x509.get(), &leaf.impl());
+  known.emplace_back(leaf.impl().x509(), &leaf.impl());
   for (const Certificate& root : roots) {
-    if (X509_STORE_add_cert(store.get(), root.impl().x509.get()) != 1) {
+    if (X509_STORE_add_cert(store.get(), root.impl().x509()) != 1) {
       return ossl::fail("x509: adding root");
     }
-    known.emplace_back(root.impl().x509.get(), &root.impl());
+    known.emplace_back(root.impl().x509(), &root.impl());
   }
   for (const Certificate& inter : intermediates) {
-    if (sk_X509_push(untrusted.get(), inter.impl().x509.get()) <= 0) {
+    if (sk_X509_push(untrusted.get(), inter.impl().x509()) <= 0) {
       return ossl::fail("x509: adding intermediate");
     }
-    known.emplace_back(inter.impl().x509.get(), &inter.impl());
+    known.emplace_back(inter.impl().x509(), &inter.impl());
   }
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf.impl().x509.get(), untrusted.get()) != 1) {
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf.impl().x509(), untrusted.get()) != 1) {
     return ossl::fail("x509: initializing verifier");
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <set>
 
+#include "base/assert.h"
 #include "crypto/openssl/der.h"
 #include "crypto/openssl/impl.h"
 #include "crypto/pem.h"
@@ -327,18 +328,35 @@ Bytes strip_leading_zeros(ByteSpan b) {
 
 }  // namespace
 
+X509* Certificate::Impl::x509() const {
+  std::call_once(parse_once_, [this] {
+    if (parsed_) return;
+    const unsigned char* p = der.data();
+    parsed_.reset(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  });
+  MR_ASSERT(parsed_ != nullptr);  // |der| was parsed before, or encoded from a valid X509
+  return parsed_.get();
+}
+
 Result<Certificate> Certificate::from_der(ByteSpan der) {
   const unsigned char* p = der.data();
   ossl::Ptr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x || der.empty()) return invalid("x509: malformed certificate");
   if (p != der.data() + der.size()) return invalid("x509: trailing data after certificate");
-  if (X509_get_version(x.get()) > 2) return invalid("x509: invalid version");
   auto pub = detail::public_key_from_spki(X509_get_X509_PUBKEY(x.get()));
   if (!pub) return fail(std::move(pub.error()).wrap("x509: certificate public key"));
+  return detail::certificate_from_x509(std::move(x), Bytes(der.begin(), der.end()), std::move(*pub),
+                                       /*keep=*/true);
+}
 
-  auto impl = std::make_shared<Certificate::Impl>(std::move(x), Bytes(der.begin(), der.end()),
-                                                  std::move(*pub));
-  X509* cert = impl->x509.get();
+Result<Certificate> detail::certificate_from_x509(ossl::Ptr<X509> x, Bytes der,
+                                                  PublicKey public_key, bool keep) {
+  if (X509_get_version(x.get()) > 2) return invalid("x509: invalid version");
+  X509* cert = x.get();  // owned by |x|, or by the Impl when kept
+  ossl::Ptr<X509> kept;
+  if (keep) kept = std::move(x);
+  auto impl =
+      std::make_shared<Certificate::Impl>(std::move(kept), std::move(der), std::move(public_key));
   CertTemplate& t = impl->fields;
 
   impl->raw_subject = ossl::to_der<X509_NAME>(i2d_X509_NAME, X509_get_subject_name(cert));
@@ -464,7 +482,7 @@ Status Certificate::check_signature_from(const PublicKey& issuer_key) const {
   if (detail::is_insecure_signature_algorithm(alg)) {
     return fail(ErrorCode::kPermissionDenied, "x509: cannot verify signature: insecure algorithm");
   }
-  if (X509_verify(impl_->x509.get(), issuer_key.impl().pkey.get()) != 1) {
+  if (X509_verify(impl_->x509(), issuer_key.impl().pkey.get()) != 1) {
     ossl::clear_errors();
     return fail(ErrorCode::kPermissionDenied, "x509: certificate signature is invalid");
   }

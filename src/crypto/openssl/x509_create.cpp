@@ -332,9 +332,11 @@ Result<Certificate> create_certificate(const CertTemplate& tmpl, const PublicKey
 
   MR_ASSIGN_OR_RETURN(auto ctx, detail::sign_ctx(signer, alg));
   if (X509_sign_ctx(x.get(), ctx.get()) <= 0) return ossl::fail("x509: signing certificate");
-  const Bytes der = ossl::to_der<X509>(i2d_X509, x.get());
+  Bytes der = ossl::to_der<X509>(i2d_X509, x.get());
   if (der.empty()) return ossl::fail("x509: encoding certificate");
-  return Certificate::from_der(der);
+  // The fields are read from |x|; its key is only ASN.1 (set_spki), so the Certificate parses
+  // |der| itself if an OpenSSL operation ever needs it.
+  return detail::certificate_from_x509(std::move(x), std::move(der), subject_key, /*keep=*/false);
 }
 
 }  // namespace mr::crypto

@@ -835,5 +835,27 @@ TEST(Certificate, CopiesShareAndCompareByDer) {
   EXPECT_EQ(*reparsed, a);
 }
 
+// create_certificate decodes its fields from the certificate it built (no re-parse): they must
+// be exactly what parsing its DER gives, and OpenSSL operations on it (which parse it on first
+// use) must work.
+TEST(Certificate, CreatedCertificateEqualsItsParsedDer) {
+  CertTemplate t = everything_template();
+  t.serial_number = {0x01, 0x02};
+  for (const PrivateKey* key : {&testing::p384(), &testing::rsa2048(), &testing::ed25519()}) {
+    const Certificate made = make(t, *key, nullptr, *key);
+    auto parsed = Certificate::from_der(made.der());
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(made.to_template(), parsed->to_template());
+    EXPECT_EQ(made.issuer(), parsed->issuer());
+    EXPECT_EQ(made.serial_number(), parsed->serial_number());
+    EXPECT_EQ(made.extensions(), parsed->extensions());
+    EXPECT_EQ(made.public_key(), parsed->public_key());
+    EXPECT_EQ(made.public_key().to_der(), key->public_key().to_der());
+    EXPECT_TRUE(made.check_signature_from(key->public_key()));
+    EXPECT_TRUE(
+        verify_chain(made, {}, {made}, *t.not_before + std::chrono::seconds(1), ExtKeyUsage::kAny));
+  }
+}
+
 }  // namespace
 }  // namespace mr::crypto
