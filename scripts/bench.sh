@@ -116,6 +116,9 @@ for t in secrets counted plain_quotes secrets_quotes; do
   echo "floor_ms_per_activation_$t=$(kv "$TMP/floor.txt" "floor_ms_per_activation_$t")"
   echo "ratio_to_floor_$t=$(kv "$TMP/floor.txt" "ratio_to_floor_$t")"
 done
+for t in plain secrets counted plain_quotes secrets_quotes; do
+  echo "ratio_to_handshake_floor_$t=$(kv "$TMP/floor.txt" "ratio_to_handshake_floor_$t")"
+done
 echo "tls_handshake_server_ms=$(kv "$TMP/floor.txt" tls_handshake_server_ms)"
 echo "tls_primitives_ms=$(kv "$TMP/floor.txt" tls_primitives_ms)"
 echo "p50_ms=$(kv "$TMP/plain_c64.txt" p50_ms)"
