@@ -278,6 +278,26 @@ struct DcapQuoteVerifier::Impl {
   mutable std::map<std::string, Result<std::shared_ptr<const PckChain>>> chains;
   // Guarded by mu: chain verification results by (chain hash, prepared collateral id).
   mutable std::map<std::pair<std::string, std::uint64_t>, Result<Window>> chain_results;
+  // Attestation keys (raw P-256 points) already certified by a verified QE report, as keys: a
+  // platform's quoting enclave signs every quote with the same key.
+  mutable std::map<std::string, std::shared_ptr<EVP_PKEY>, std::less<>> attestation_keys;
+
+  // get_attestation_key returns the key for |raw|; call it only once the QE report that
+  // certifies |raw| has verified, so that only genuine keys are cached.
+  Result<std::shared_ptr<EVP_PKEY>> get_attestation_key(ByteSpan raw) const {
+    const std::string_view id(reinterpret_cast<const char*>(raw.data()), raw.size());
+    {
+      std::scoped_lock lock(mu);
+      auto it = attestation_keys.find(id);
+      if (it != attestation_keys.end()) return it->second;
+    }
+    MR_ASSIGN_OR_RETURN(ossl::Ptr<EVP_PKEY> parsed, p256_public_key_from_raw(raw));
+    std::shared_ptr<EVP_PKEY> key(parsed.release(), ossl::Free<EVP_PKEY>());
+    std::scoped_lock lock(mu);
+    if (attestation_keys.size() >= kMaxCacheEntries) attestation_keys.clear();
+    attestation_keys.emplace(std::string(id), key);
+    return key;
+  }
 
   PreparedResult get_prepared(const std::shared_ptr<const Collateral>& source) const {
     std::uint64_t id = 0;
@@ -419,7 +439,8 @@ Result<VerifiedQuote> DcapQuoteVerifier::Impl::verify(ByteSpan input) const {
   }
   MR_ASSIGN_OR_RETURN(QeMatch qe, match_qe_identity(coll->qe_identity, q.qe_report));
 
-  MR_ASSIGN_OR_RETURN(ossl::Ptr<EVP_PKEY> att_key, p256_public_key_from_raw(q.attestation_key));
+  // The attestation key is certified now (QE report signed by the PCK key, binding its hash).
+  MR_ASSIGN_OR_RETURN(std::shared_ptr<EVP_PKEY> att_key, get_attestation_key(q.attestation_key));
   if (!verify_p256_raw(att_key.get(), raw.first(q.signed_size), q.signature)) {
     return deny("quote signature verification failed");
   }

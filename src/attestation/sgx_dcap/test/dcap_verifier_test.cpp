@@ -154,6 +154,26 @@ TEST_F(RealQuoteTest, FlippedByteInSignatures) {
   EXPECT_EQ(q.error().code, ErrorCode::kPermissionDenied);
 }
 
+// One verifier, warm caches (PCK chain, collateral, the attestation key of the genuine quote):
+// a quote signed with that cached key but altered still fails, and a quote whose attestation
+// key was swapped is refused before any key is cached for it.
+TEST_F(RealQuoteTest, WarmCachesNeverVouchForAlteredQuotes) {
+  auto v = make("sgx_quote_collateral.json");
+  const Bytes genuine = testdata::read("sgx_quote");
+  ASSERT_TRUE(v->verify(genuine));
+  Bytes body = genuine;
+  body[48 + 64] ^= 0x01;  // report body (MRENCLAVE), signed with the cached attestation key
+  EXPECT_EQ(v->verify(body).error().message, "quote signature verification failed");
+  Bytes sig = genuine;
+  sig[kSigData + 40] ^= 0x01;  // quote signature s
+  EXPECT_EQ(v->verify(sig).error().message, "quote signature verification failed");
+  Bytes key = genuine;
+  key[kSigData + 64 + 7] ^= 0x01;  // another attestation key, not certified by the QE report
+  EXPECT_EQ(v->verify(key).error().message,
+            "QE report data does not match SHA-256(attestation key ‖ QE auth data)");
+  EXPECT_TRUE(v->verify(genuine));
+}
+
 TEST_F(RealQuoteTest, FlippedByteInQeAuthData) {
   Bytes raw = testdata::read("sgx_quote");
   raw[kQeReport + 384 + 64 + 2] ^= 0x01;
