@@ -589,16 +589,16 @@ TEST(MarbleApiUnderAttack, ActivationsAreNotDelayedAndAttackersAreDropped) {
 // server may spin on the failing accept or die; once the connections are gone and the limit is
 // back, both serve again.
 TEST(MarbleApiUnderAttack, DescriptorExhaustionNeitherSpinsNorKills) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check probes memory through a pipe(), which fails with EMFILE here, and then
+  // reports the next virtual call as made on "an object with an invalid vptr" (and its
+  // suppressions cannot apply: the object's type cannot be read). The sanitizer runtime cannot
+  // work without descriptors; scripts/test.sh runs this test on the ordinary build.
+  GTEST_SKIP() << "descriptor exhaustion defeats UBSan's own memory probe";
+#endif
   ASSERT_GE(raise_own_nofile(), rlim_t{600});
   mr::testing::TempDir dir;
-  // In the sanitizer build (MR_SANITIZE=address), UBSan's vptr check probes memory through a
-  // pipe(), which fails with EMFILE here: every virtual call would then be reported as made on
-  // "an object with an invalid vptr". The check is silenced for this Coordinator only.
-  const auto suppressions = dir.path() / "ubsan.supp";
-  std::ofstream(suppressions) << "vptr_check:*\n";
-  auto c = start_coordinator(
-      dir.path() / "data",
-      {{"EDG_DEBUG_LOGGING", "1"}, {"UBSAN_OPTIONS", "suppressions=" + suppressions.string()}});
+  auto c = start_coordinator(dir.path() / "data", {{"EDG_DEBUG_LOGGING", "1"}});
   ASSERT_GT(c->mesh_port(), 0) << c->log();
   const auto [soft, hard] = proc_limits_nofile(c->pid());
   EXPECT_EQ(soft, hard);
