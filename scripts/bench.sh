@@ -56,20 +56,48 @@ grep -v '=' "$TMP/manifest.txt" || true
 echo "== Marble activation end to end: $N Marbles against marblerun-coordinator-sim, a new TLS"
 echo "   connection each (targets: ratio_to_floor >= 0.7; counted >= 80% of uncounted;"
 echo "   p99 <= 4x p50 at 64 concurrent; no failure)"
+# The Coordinator and the floor run on CPU 0, the load generator on CPU 1 (it needs about as much
+# CPU per activation as the Coordinator; sharing both cores, the two disturb each other's caches
+# and the Coordinator's CPU per activation reads 10-15% higher). BENCH_NO_PIN=1 shares them.
+COORD_PIN=()
+LOAD_PIN=()
+if [ "${BENCH_NO_PIN:-0}" != 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  COORD_PIN=(--wrap "$(command -v taskset) -c 0")
+  LOAD_PIN=(taskset -c 1)
+  FLOOR_PIN=(taskset -c 0)
+  echo "   (Coordinator and floor pinned to CPU 0, the load generator to CPU 1)"
+else
+  FLOOR_PIN=()
+fi
 # kv FILE KEY prints the value of the line KEY=value of FILE (empty if there is none).
 kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
 # load NAME C TYPE [--quotes]: one activation_load run, its table shown, its output in NAME.txt.
+# floor NAME: a short crypto_floor run on the Coordinator's CPU, into NAME.txt.
+floor() {
+  "${FLOOR_PIN[@]}" "$BIN"/crypto_floor --iterations "$FLOOR_ITER" >"$TMP/$1.txt" || STATUS=1
+}
+# load NAME C TYPE [--quotes]: one activation_load run, its table shown, its output in NAME.txt,
+# with the floor measured just before and just after it (NAME.floor0.txt, NAME.floor1.txt): this
+# machine's speed drifts by 10-20% within minutes, so each ratio uses the floor of its own moment.
 load() {
   local name=$1 c=$2 type=$3
   shift 3
   echo "-- $name: --marble-type $type --concurrency $c $*"
-  if ! "$BIN"/activation_load --coordinator "$BIN"/marblerun-coordinator-sim --n "$N" \
-    --concurrency "$c" --marble-type "$type" "$@" >"$TMP/$name.txt"; then
+  floor "$name.floor0"
+  if ! "${LOAD_PIN[@]}" "$BIN"/activation_load --coordinator "$BIN"/marblerun-coordinator-sim \
+    --n "$N" --concurrency "$c" --marble-type "$type" "${COORD_PIN[@]}" "$@" >"$TMP/$name.txt"; then
     STATUS=1
     echo "   FAILED"
   fi
+  floor "$name.floor1"
   grep -v '=' "$TMP/$name.txt" || true
 }
+# adjacent NAME KEY: the mean of KEY over NAME's two floor runs.
+adjacent() {
+  awk -v a="$(kv "$TMP/$1.floor0.txt" "$2")" -v b="$(kv "$TMP/$1.floor1.txt" "$2")" \
+    'BEGIN { printf "%.3f", (a + b) / 2 }'
+}
+FLOOR_ITER=60
 load plain 32 plain
 load secrets 32 secrets
 load counted 32 counted
@@ -78,15 +106,12 @@ load secrets_quotes 32 secrets --quotes
 load plain_c64 64 plain
 if [ "$QUICK" = 0 ]; then load plain_c8 8 plain; fi
 
-ARGS=()
-for t in plain secrets counted plain_quotes secrets_quotes; do
-  ARGS+=(--coord-cpu-ms "$t=$(kv "$TMP/$t.txt" coord_cpu_ms_per_activation)")
-done
 echo "-- the floor: the Coordinator-side cryptography of one activation"
 ITER=300
 if [ "$QUICK" = 1 ]; then ITER=100; fi
-"$BIN"/crypto_floor --iterations "$ITER" "${ARGS[@]}" >"$TMP/floor.txt" || STATUS=1
+"${FLOOR_PIN[@]}" "$BIN"/crypto_floor --iterations "$ITER" >"$TMP/floor.txt" || STATUS=1
 grep -v '=' "$TMP/floor.txt" || true
+echo "   (each ratio below uses the floor measured just before and after its own load run)"
 
 echo
 printf '%-16s %4s %9s %13s %9s %7s %8s %8s %8s\n' configuration C act/s coord_cpu_ms floor_ms \
@@ -97,7 +122,7 @@ for r in "${RUNS[@]}"; do
   f=$TMP/$r.txt
   type=${r%_c64}
   type=${type%_c8}
-  floor=$(kv "$TMP/floor.txt" "floor_ms_per_activation_$type")
+  floor=$(adjacent "$r" "floor_ms_per_activation_$type")
   cpu=$(kv "$f" coord_cpu_ms_per_activation)
   ratio=$(awk -v a="$floor" -v b="$cpu" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
   printf '%-16s %4s %9s %13s %9s %7s %8s %8s %8s\n' "$r" "$(kv "$f" concurrency)" \
@@ -109,15 +134,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 P=$TMP/plain.txt
 echo "activations_per_s=$(kv "$P" activations_per_s)"
 echo "coord_cpu_ms_per_activation=$(kv "$P" coord_cpu_ms_per_activation)"
-echo "floor_ms_per_activation=$(kv "$TMP/floor.txt" floor_ms_per_activation_plain)"
-echo "ratio_to_floor=$(kv "$TMP/floor.txt" ratio_to_floor_plain)"
-for t in secrets counted plain_quotes secrets_quotes; do
-  echo "coord_cpu_ms_per_activation_$t=$(kv "$TMP/$t.txt" coord_cpu_ms_per_activation)"
-  echo "floor_ms_per_activation_$t=$(kv "$TMP/floor.txt" "floor_ms_per_activation_$t")"
-  echo "ratio_to_floor_$t=$(kv "$TMP/floor.txt" "ratio_to_floor_$t")"
-done
 for t in plain secrets counted plain_quotes secrets_quotes; do
-  echo "ratio_to_handshake_floor_$t=$(kv "$TMP/floor.txt" "ratio_to_handshake_floor_$t")"
+  sfx="_$t"
+  if [ "$t" = plain ]; then
+    sfx=""
+  else
+    echo "coord_cpu_ms_per_activation_$t=$(kv "$TMP/$t.txt" coord_cpu_ms_per_activation)"
+  fi
+  cpu=$(kv "$TMP/$t.txt" coord_cpu_ms_per_activation)
+  fl=$(adjacent "$t" "floor_ms_per_activation_$t")
+  hs=$(adjacent "$t" "floor_handshake_ms_per_activation_$t")
+  echo "floor_ms_per_activation$sfx=$fl"
+  echo "ratio_to_floor$sfx=$(ratio "$fl" "$cpu")"
+  echo "ratio_to_handshake_floor_$t=$(ratio "$hs" "$cpu")"
 done
 echo "tls_handshake_server_ms=$(kv "$TMP/floor.txt" tls_handshake_server_ms)"
 echo "tls_primitives_ms=$(kv "$TMP/floor.txt" tls_primitives_ms)"
