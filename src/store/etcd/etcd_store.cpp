@@ -1,0 +1,529 @@
+#include "store/etcd/etcd_store.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/log.h"
+#include "etcd_kv.grpc.pb.h"
+
+namespace mr::store {
+
+namespace pb = etcdserverpb;
+
+namespace {
+
+const log::Logger kLog("store");
+
+// etcd's defaults for the two limits a commit can hit (etcd 3.4 embed/config.go).
+constexpr int kEtcdDefaultMaxTxnOps = 128;
+constexpr std::string_view kEtcdDefaultMaxRequestBytes = "1.5 MiB";
+
+// prefix_end returns the smallest string greater than every string starting with |prefix|, or
+// nullopt if there is none (all 0xff bytes).
+std::optional<std::string> prefix_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    auto c = static_cast<unsigned char>(end.back());
+    if (c != 0xff) {
+      end.back() = static_cast<char>(c + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::nullopt;
+}
+
+// range_end_of returns etcd's range_end for every key starting with |prefix| ("\0" means "no
+// upper bound" to etcd).
+std::string range_end_of(std::string_view prefix) {
+  return prefix_end(prefix).value_or(std::string(1, '\0'));
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+Error finished_error() {
+  return Error{ErrorCode::kFailedPrecondition, "transaction already committed"};
+}
+
+// Endpoint is one etcd member: its URL as configured (for messages) and a channel to it.
+struct Endpoint {
+  std::string url;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pb::KV::Stub> stub;
+};
+
+// parse_endpoint splits "http(s)://host:port" into its scheme and gRPC target "host:port".
+Result<std::pair<std::string, std::string>> parse_endpoint(std::string_view url) {
+  const auto bad = [&] {
+    return failf(ErrorCode::kInvalidArgument,
+                 "etcd endpoint \"{}\" is not http://host:port or https://host:port", url);
+  };
+  const std::size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return bad();
+  std::string scheme(url.substr(0, sep));
+  std::string_view authority = url.substr(sep + 3);
+  if (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
+  if (scheme != "http" && scheme != "https") return bad();
+  const std::size_t colon = authority.rfind(':');
+  if (authority.empty() || colon == std::string_view::npos || colon == 0 ||
+      colon + 1 == authority.size() || authority.find('/') != std::string_view::npos) {
+    return bad();
+  }
+  const std::string_view port = authority.substr(colon + 1);
+  if (port.find_first_not_of("0123456789") != std::string_view::npos || port.size() > 5) {
+    return bad();
+  }
+  return std::pair{std::move(scheme), std::string(authority)};
+}
+
+// to_error turns a failed gRPC call to |endpoint| into the store's error. |what| says what was
+// being done ("reading", "committing"). Messages carry etcd's message, never a value.
+Error to_error(const grpc::Status& status, const std::string& endpoint, std::string_view what,
+               const pb::TxnRequest* txn) {
+  const std::string& msg = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Error{
+          ErrorCode::kUnavailable,
+          fmt::format("{}: etcd at {} is unavailable: {}{}", what, endpoint, msg,
+                      txn != nullptr ? " (whether this commit was applied is unknown)" : "")};
+    case grpc::StatusCode::OUT_OF_RANGE:
+      if (msg.find("compacted") != std::string::npos) {
+        return Error{ErrorCode::kAborted,
+                     fmt::format("{}: the etcd revision this transaction reads at was compacted "
+                                 "at {}; retry",
+                                 what, endpoint)};
+      }
+      break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      if (txn != nullptr && msg.find("too many operations") != std::string::npos) {
+        return Error{
+            ErrorCode::kFailedPrecondition,
+            fmt::format("{}: etcd at {} refused a transaction of {} compares and {} operations: "
+                        "more than its --max-txn-ops allows ({} unless set); start etcd with a "
+                        "larger --max-txn-ops",
+                        what, endpoint, txn->compare_size(), txn->success_size(),
+                        kEtcdDefaultMaxTxnOps)};
+      }
+      if (msg.find("request is too large") != std::string::npos) {
+        return Error{ErrorCode::kFailedPrecondition,
+                     fmt::format("{}: etcd at {} refused a request of {} bytes: more than its "
+                                 "--max-request-bytes allows ({} unless set); start etcd with a "
+                                 "larger --max-request-bytes",
+                                 what, endpoint, txn != nullptr ? txn->ByteSizeLong() : 0,
+                                 kEtcdDefaultMaxRequestBytes)};
+      }
+      break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      if (msg.find("larger than max") != std::string::npos) {
+        // gRPC's own limit on etcd's side: --max-request-bytes plus 512 KiB.
+        return Error{ErrorCode::kFailedPrecondition,
+                     fmt::format("{}: etcd at {} refused a request of {} bytes: more than its "
+                                 "--max-request-bytes allows ({} unless set); start etcd with a "
+                                 "larger --max-request-bytes",
+                                 what, endpoint, txn != nullptr ? txn->ByteSizeLong() : 0,
+                                 kEtcdDefaultMaxRequestBytes)};
+      }
+      if (msg.find("database space exceeded") != std::string::npos) {
+        return Error{ErrorCode::kFailedPrecondition,
+                     fmt::format("{}: etcd at {} is full: {} (compact and defragment it, or "
+                                 "raise --quota-backend-bytes)",
+                                 what, endpoint, msg)};
+      }
+      break;
+    default:
+      break;
+  }
+  return Error{ErrorCode::kInternal, fmt::format("{}: etcd at {} failed: {} ({})", what, endpoint,
+                                                 msg, static_cast<int>(status.error_code()))};
+}
+
+}  // namespace
+
+struct EtcdStore::Shared {
+  std::string prefix;
+  std::chrono::milliseconds timeout{};
+  std::vector<Endpoint> endpoints;
+  // The endpoint requests go to first; moves on when one is unavailable.
+  std::atomic<std::size_t> current{0};
+
+  // Serialises the writers of this store: a live EtcdTransaction holds it.
+  std::mutex writer_mu;
+
+  // connect waits (at most a second, and at most the request timeout) for |ep|'s connection
+  // when it is not ready. A call that fails fast does not drive gRPC's reconnection: without
+  // this wait a member that came back is noticed only by gRPC's 5 s backup poller. While etcd is
+  // down a request therefore fails after about a second, not at once.
+  void connect(Endpoint& ep) const {
+    if (ep.channel->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) return;
+    const auto wait = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(1));
+    (void)ep.channel->WaitForConnected(std::chrono::system_clock::now() + wait);
+  }
+
+  std::unique_ptr<grpc::ClientContext> context() const {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+    return ctx;
+  }
+
+  // range runs |req| on the current endpoint, moving on to the next ones while etcd is
+  // unavailable (a read is safe to repeat anywhere: the revision pins what it sees).
+  Result<pb::RangeResponse> range(const pb::RangeRequest& req, std::string_view what) {
+    const std::size_t start = current.load();
+    std::vector<std::string> unavailable;
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+      const std::size_t n = (start + i) % endpoints.size();
+      Endpoint& ep = endpoints[n];
+      connect(ep);
+      pb::RangeResponse resp;
+      auto ctx = context();
+      grpc::Status status = ep.stub->Range(ctx.get(), req, &resp);
+      if (status.ok()) {
+        current.store(n);
+        return resp;
+      }
+      Error e = to_error(status, ep.url, what, nullptr);
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return fail(std::move(e));
+      unavailable.push_back(std::move(e.message));
+    }
+    current.store((start + 1) % endpoints.size());
+    std::string message = unavailable.front();
+    for (std::size_t i = 1; i < unavailable.size(); ++i)
+      message += "; " + unavailable[i];
+    return fail(ErrorCode::kUnavailable, std::move(message));
+  }
+
+  // txn sends |req| to the current endpoint only: a commit whose outcome is unknown is not
+  // repeated elsewhere. The next request goes to the next endpoint if this one is unavailable.
+  Result<pb::TxnResponse> txn(const pb::TxnRequest& req) {
+    const std::size_t n = current.load();
+    Endpoint& ep = endpoints[n];
+    connect(ep);
+    pb::TxnResponse resp;
+    auto ctx = context();
+    grpc::Status status = ep.stub->Txn(ctx.get(), req, &resp);
+    if (status.ok()) return resp;
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      std::size_t expected = n;
+      current.compare_exchange_strong(expected, (n + 1) % endpoints.size());
+    }
+    return fail(to_error(status, ep.url, "committing", &req));
+  }
+
+  // current_revision returns etcd's current revision (the header of a read of the prefix key).
+  Result<std::int64_t> current_revision(std::string_view what) {
+    pb::RangeRequest req;
+    req.set_key(prefix);
+    req.set_keys_only(true);
+    MR_ASSIGN_OR_RETURN(pb::RangeResponse resp, range(req, what));
+    return resp.header().revision();
+  }
+
+  // read_key returns |key|'s record at |revision|, or nullopt if it is absent.
+  Result<std::optional<mvccpb::KeyValue>> read_key(std::string_view key, std::int64_t revision) {
+    pb::RangeRequest req;
+    req.set_key(prefix + std::string(key));
+    req.set_revision(revision);
+    MR_ASSIGN_OR_RETURN(pb::RangeResponse resp, range(req, fmt::format("reading \"{}\"", key)));
+    if (resp.kvs_size() == 0) return std::optional<mvccpb::KeyValue>();
+    return std::optional<mvccpb::KeyValue>(std::move(*resp.mutable_kvs(0)));
+  }
+
+  // list_keys returns the store keys starting with |p| at |revision|, in etcd's (byte-wise) order.
+  Result<std::vector<std::string>> list_keys(std::string_view p, std::int64_t revision) {
+    pb::RangeRequest req;
+    const std::string from = prefix + std::string(p);
+    req.set_key(from);
+    req.set_range_end(range_end_of(from));
+    req.set_revision(revision);
+    req.set_keys_only(true);
+    MR_ASSIGN_OR_RETURN(pb::RangeResponse resp, range(req, fmt::format("listing \"{}\"", p)));
+    std::vector<std::string> keys;
+    keys.reserve(static_cast<std::size_t>(resp.kvs_size()));
+    for (auto& kv : *resp.mutable_kvs())
+      keys.push_back(kv.key().substr(prefix.size()));
+    return keys;
+  }
+};
+
+namespace {
+
+Bytes to_bytes(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
+
+class EtcdReadTransaction final : public ReadTransaction {
+ public:
+  EtcdReadTransaction(std::shared_ptr<EtcdStore::Shared> shared, std::int64_t revision)
+      : shared_(std::move(shared)), revision_(revision) {}
+
+  Result<std::optional<Bytes>> get(std::string_view key) override {
+    MR_ASSIGN_OR_RETURN(auto kv, shared_->read_key(key, revision_));
+    if (!kv) return std::optional<Bytes>();
+    return std::optional<Bytes>(to_bytes(kv->value()));
+  }
+
+  Result<std::vector<std::string>> list(std::string_view prefix) override {
+    return shared_->list_keys(prefix, revision_);
+  }
+
+ private:
+  std::shared_ptr<EtcdStore::Shared> shared_;
+  std::int64_t revision_;
+};
+
+// EtcdTransaction reads at revision_ and buffers its writes; commit() sends them in one Txn
+// guarded by compares on everything read.
+class EtcdTransaction final : public Transaction {
+ public:
+  EtcdTransaction(std::shared_ptr<EtcdStore::Shared> shared, std::unique_lock<std::mutex> lock,
+                  std::int64_t revision)
+      : shared_(std::move(shared)), lock_(std::move(lock)), revision_(revision) {}
+
+  Result<std::optional<Bytes>> get(std::string_view key) override {
+    if (finished_) return fail(finished_error());
+    if (auto it = writes_.find(key); it != writes_.end()) return it->second;
+    if (erased(key)) return std::optional<Bytes>();
+    MR_ASSIGN_OR_RETURN(auto kv, shared_->read_key(key, revision_));
+    reads_.emplace(std::string(key), kv ? kv->mod_revision() : 0);
+    if (!kv) return std::optional<Bytes>();
+    return std::optional<Bytes>(to_bytes(kv->value()));
+  }
+
+  Result<std::vector<std::string>> list(std::string_view prefix) override {
+    if (finished_) return fail(finished_error());
+    std::set<std::string, std::less<>> keys;
+    if (!erased(prefix)) {
+      MR_ASSIGN_OR_RETURN(std::vector<std::string> stored, shared_->list_keys(prefix, revision_));
+      listed_.emplace(prefix);
+      for (auto& k : stored) {
+        if (!erased(k) && !writes_.contains(k)) keys.insert(std::move(k));
+      }
+    }
+    for (auto it = writes_.lower_bound(prefix);
+         it != writes_.end() && starts_with(it->first, prefix); ++it) {
+      if (it->second) keys.insert(it->first);
+    }
+    return std::vector<std::string>(keys.begin(), keys.end());
+  }
+
+  Status put(std::string_view key, ByteSpan value) override {
+    if (finished_) return fail(finished_error());
+    if (key.empty()) return fail(ErrorCode::kInvalidArgument, "empty key");
+    writes_.insert_or_assign(std::string(key), Bytes(value.begin(), value.end()));
+    return ok();
+  }
+
+  Status erase(std::string_view key) override {
+    if (finished_) return fail(finished_error());
+    writes_.insert_or_assign(std::string(key), std::nullopt);
+    return ok();
+  }
+
+  Status erase_prefix(std::string_view prefix) override {
+    if (finished_) return fail(finished_error());
+    for (auto it = writes_.lower_bound(prefix);
+         it != writes_.end() && starts_with(it->first, prefix);)
+      it = writes_.erase(it);
+    if (erased(prefix)) return ok();  // a shorter erased prefix covers it
+    std::erase_if(erased_, [&](const std::string& e) { return starts_with(e, prefix); });
+    erased_.emplace_back(prefix);
+    return ok();
+  }
+
+  Status commit() override {
+    if (finished_) return fail(finished_error());
+    finished_ = true;
+    Status st = send();
+    lock_.unlock();
+    return st;
+  }
+
+ private:
+  // erased says whether an erase_prefix of this transaction covers |key|.
+  bool erased(std::string_view key) const {
+    return std::any_of(erased_.begin(), erased_.end(),
+                       [&](const std::string& e) { return starts_with(key, e); });
+  }
+
+  Status send() {
+    if (writes_.empty() && erased_.empty()) return ok();  // read-only: nothing to make durable
+    const std::string& p = shared_->prefix;
+    pb::TxnRequest req;
+    // Every key read is unchanged: the same mod_revision, or still absent.
+    for (const auto& [key, mod] : reads_) {
+      pb::Compare* c = req.add_compare();
+      c->set_key(p + key);
+      c->set_result(pb::Compare::EQUAL);
+      if (mod == 0) {
+        c->set_target(pb::Compare::CREATE);
+        c->set_create_revision(0);
+      } else {
+        c->set_target(pb::Compare::MOD);
+        c->set_mod_revision(mod);
+      }
+    }
+    // No key in a listed prefix was created or modified after revision_. A key deleted from a
+    // listed range is NOT caught here (etcd compares the keys that exist); seal/'s integrity
+    // root, which every transaction there reads (and so compares by mod_revision above) and
+    // updates with every change, covers that.
+    for (const auto& prefix : listed_) {
+      pb::Compare* c = req.add_compare();
+      const std::string from = p + prefix;
+      c->set_key(from);
+      c->set_range_end(range_end_of(from));
+      c->set_target(pb::Compare::MOD);
+      c->set_result(pb::Compare::LESS);
+      c->set_mod_revision(revision_ + 1);
+    }
+    // etcd refuses a Txn that puts a key inside a range it also deletes, so each erased range
+    // is split around the keys put in it ("k\0" is the key right after "k").
+    std::vector<std::string> puts;
+    for (const auto& [key, value] : writes_) {
+      if (value) {
+        pb::PutRequest* put = req.add_success()->mutable_request_put();
+        put->set_key(p + key);
+        put->set_value(value->data(), value->size());
+        puts.push_back(key);
+      } else if (!erased(key)) {
+        req.add_success()->mutable_request_delete_range()->set_key(p + key);
+      }
+    }
+    for (const auto& prefix : erased_) {
+      std::string from = p + prefix;
+      const std::optional<std::string> end = prefix_end(from);
+      for (auto it = std::lower_bound(puts.begin(), puts.end(), prefix);
+           it != puts.end() && starts_with(*it, prefix); ++it) {
+        const std::string key = p + *it;
+        if (from < key) add_delete(req, from, key);
+        from = key + '\0';
+      }
+      if (!end || from < *end) add_delete(req, from, end.value_or(std::string(1, '\0')));
+    }
+    MR_ASSIGN_OR_RETURN(pb::TxnResponse resp, shared_->txn(req));
+    if (!resp.succeeded()) {
+      kLog.debug("etcd transaction aborted: the state changed since it began",
+                 {{"revision", std::to_string(revision_)}});
+      return fail(ErrorCode::kAborted,
+                  "the state in etcd changed since this transaction began (another Coordinator "
+                  "wrote it); retry");
+    }
+    return ok();
+  }
+
+  static void add_delete(pb::TxnRequest& req, const std::string& from, const std::string& to) {
+    pb::DeleteRangeRequest* del = req.add_success()->mutable_request_delete_range();
+    del->set_key(from);
+    del->set_range_end(to);
+  }
+
+  std::shared_ptr<EtcdStore::Shared> shared_;
+  std::unique_lock<std::mutex> lock_;  // on shared_->writer_mu until commit or destruction
+  const std::int64_t revision_;        // every read is at this etcd revision
+  bool finished_ = false;
+  // Buffered writes: a value to put, or nullopt to erase.
+  std::map<std::string, std::optional<Bytes>, std::less<>> writes_;
+  // Erased prefixes, none a prefix of another; writes_ holds only what was written after.
+  std::vector<std::string> erased_;
+  // Keys read from etcd and their mod_revision at revision_ (0: absent).
+  std::map<std::string, std::int64_t, std::less<>> reads_;
+  // Prefixes listed from etcd.
+  std::set<std::string, std::less<>> listed_;
+};
+
+}  // namespace
+
+EtcdStore::EtcdStore(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+EtcdStore::~EtcdStore() = default;
+
+Result<std::unique_ptr<EtcdStore>> EtcdStore::open(EtcdStoreConfig config) {
+  if (config.endpoints.empty()) return fail(ErrorCode::kInvalidArgument, "no etcd endpoint given");
+  if (config.key_prefix.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "the etcd key prefix is empty");
+  }
+  if (config.request_timeout <= std::chrono::milliseconds::zero()) {
+    return fail(ErrorCode::kInvalidArgument, "the etcd request timeout is not positive");
+  }
+  std::vector<std::pair<std::string, std::string>> parsed;
+  for (const auto& url : config.endpoints) {
+    MR_ASSIGN_OR_RETURN(auto p, parse_endpoint(url));
+    parsed.push_back(std::move(p));
+  }
+  const bool https = parsed.front().first == "https";
+  for (const auto& [scheme, target] : parsed) {
+    if ((scheme == "https") != https) {
+      return fail(ErrorCode::kInvalidArgument, "etcd endpoints mix http:// and https://");
+    }
+  }
+  if (https && !config.tls) {
+    return fail(ErrorCode::kInvalidArgument, "https etcd endpoints need a TLS configuration");
+  }
+  if (!https && config.tls) {
+    return fail(ErrorCode::kInvalidArgument,
+                "a TLS configuration was given for http:// etcd endpoints; use https://");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (config.tls) {
+    const EtcdTls& tls = *config.tls;
+    if (tls.client_cert_pem.empty() != tls.client_key_pem.empty()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "an etcd client certificate needs its key, and a key its certificate");
+    }
+    grpc::SslCredentialsOptions opts;
+    opts.pem_root_certs = tls.ca_pem;
+    opts.pem_cert_chain = tls.client_cert_pem;
+    opts.pem_private_key = std::string(tls.client_key_pem.view());
+    creds = grpc::SslCredentials(opts);
+    std::fill(opts.pem_private_key.begin(), opts.pem_private_key.end(), '\0');
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+
+  auto shared = std::make_shared<Shared>();
+  shared->prefix = config.key_prefix;
+  shared->timeout = config.request_timeout;
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);  // values may be as large as etcd accepts
+    args.SetMaxSendMessageSize(-1);
+    // Reconnect within a second after an etcd member comes back (gRPC's default backoff grows
+    // to two minutes).
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // A connection of this store's own, not shared with other stores of the process.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    Endpoint ep;
+    ep.url = config.endpoints[i];
+    ep.channel = grpc::CreateCustomChannel(parsed[i].second, creds, args);
+    ep.stub = pb::KV::NewStub(ep.channel);
+    shared->endpoints.push_back(std::move(ep));
+  }
+  MR_RETURN_IF_ERROR(shared->current_revision("connecting"));
+  return std::unique_ptr<EtcdStore>(new EtcdStore(std::move(shared)));
+}
+
+Result<std::unique_ptr<Transaction>> EtcdStore::begin() {
+  std::unique_lock<std::mutex> lock(shared_->writer_mu);
+  MR_ASSIGN_OR_RETURN(std::int64_t revision, shared_->current_revision("beginning a transaction"));
+  return std::make_unique<EtcdTransaction>(shared_, std::move(lock), revision);
+}
+
+Result<std::unique_ptr<ReadTransaction>> EtcdStore::begin_read() {
+  MR_ASSIGN_OR_RETURN(std::int64_t revision, shared_->current_revision("beginning a snapshot"));
+  return std::make_unique<EtcdReadTransaction>(shared_, revision);
+}
+
+}  // namespace mr::store
