@@ -61,8 +61,11 @@ class EtcdStore final : public Store {
   // open connects to |config|'s endpoints and checks the connection with a read of the key
   // prefix. Errors: kInvalidArgument for a malformed configuration (no endpoint, an endpoint that
   // is not http(s)://host:port, mixed schemes, https without TLS or TLS with http, an empty key
-  // prefix); kUnavailable naming the endpoint if no etcd answers within the request timeout;
-  // kInternal (with etcd's message) for any other refusal, e.g. a TLS or permission failure.
+  // prefix); kUnavailable naming the endpoint if no etcd answers within the request timeout or
+  // the TLS handshake fails (gRPC reports both as unavailable; its message says which);
+  // kInternal (with etcd's message) for any other refusal, e.g. a permission failure.
+  // While a member is down a request waits up to a second (at most the request timeout) for it
+  // to come back before failing over to the next endpoint or failing.
   [[nodiscard]] static Result<std::unique_ptr<EtcdStore>> open(EtcdStoreConfig config);
   ~EtcdStore() override;
   EtcdStore(const EtcdStore&) = delete;

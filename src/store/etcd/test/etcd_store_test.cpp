@@ -276,6 +276,43 @@ TEST(EtcdStoreTest, OpenRefusesMalformedConfiguration) {
   EXPECT_EQ(code_of(std::move(empty_prefix)), ErrorCode::kInvalidArgument);
 }
 
+TEST(EtcdStoreTest, TlsWithClientCertificate) {
+  EtcdServerOptions options;
+  options.tls = true;
+  auto etcd = start_etcd(options);
+  ASSERT_NE(etcd, nullptr);
+  const auto config = [&](bool with_client_cert) {
+    EtcdStoreConfig c;
+    c.endpoints = {etcd->endpoint()};
+    c.request_timeout = std::chrono::milliseconds(2000);
+    EtcdTls tls;
+    tls.ca_pem = etcd->ca_pem();
+    if (with_client_cert) {
+      tls.client_cert_pem = etcd->client_cert_pem();
+      tls.client_key_pem = SecretBytes(as_bytes(etcd->client_key_pem()));
+    }
+    c.tls = std::move(tls);
+    return c;
+  };
+  auto store = EtcdStore::open(config(true));
+  ASSERT_TRUE(store.has_value()) << store.error().message << "\n" << log_tail(*etcd);
+  ASSERT_TRUE(put_commit(**store, "k", "v").has_value());
+  EXPECT_EQ(read(**store, "k"), "v");
+
+  // etcd refuses a client without a certificate (--client-cert-auth).
+  auto anonymous = EtcdStore::open(config(false));
+  ASSERT_FALSE(anonymous.has_value());
+  EXPECT_EQ(anonymous.error().code, ErrorCode::kUnavailable);  // gRPC: a failed TLS handshake
+  EXPECT_NE(anonymous.error().message.find("etcd at " + etcd->endpoint()), std::string::npos)
+      << anonymous.error().message;
+
+  // An http:// endpoint of a TLS etcd is not silently accepted either.
+  EtcdStoreConfig plain;
+  plain.endpoints = {"http://" + etcd->endpoint().substr(std::string_view("https://").size())};
+  plain.request_timeout = std::chrono::milliseconds(1000);
+  EXPECT_FALSE(EtcdStore::open(std::move(plain)).has_value());
+}
+
 TEST(EtcdStoreTest, EtcdLimitsAreReportedWithTheFlagToRaise) {
   EtcdServerOptions options;
   options.max_txn_ops = 8;

@@ -1,12 +1,14 @@
 #include "store/etcd/testing/etcd_server.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -56,6 +58,7 @@ EtcdServer::~EtcdServer() {
 
 Result<std::unique_ptr<EtcdServer>> EtcdServer::start(EtcdServerOptions options) {
   std::unique_ptr<EtcdServer> server(new EtcdServer(options));
+  if (options.tls) MR_RETURN_IF_ERROR(server->make_certificates());
   MR_RETURN_IF_ERROR(server->launch(0));
   return server;
 }
@@ -63,6 +66,41 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::start(EtcdServerOptions options)
 Status EtcdServer::restart() {
   if (pid_ > 0) return fail(ErrorCode::kFailedPrecondition, "etcd is running");
   return launch(port_);
+}
+
+Status EtcdServer::make_certificates() {
+  const std::filesystem::path tls = dir_ / "tls";
+  std::filesystem::create_directories(tls);
+  {
+    std::ofstream(tls / "server.ext") << "subjectAltName=IP:127.0.0.1\n"
+                                      << "extendedKeyUsage=serverAuth\n";
+    std::ofstream(tls / "client.ext") << "extendedKeyUsage=clientAuth\n";
+  }
+  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+  const std::string script = fmt::format(
+      "set -e; cd '{0}'; openssl req -x509 {1} -keyout ca.key -out ca.pem -days 1 -subj /CN=ca; "
+      "for n in server client; do openssl req {1} -keyout $n.key -out $n.csr -subj /CN=$n; "
+      "openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 1 "
+      "-extfile $n.ext; done",
+      tls.string(), key);
+  // std::system runs the script with /bin/sh -c.
+  const std::string command = "(" + script + ") >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    return fail(ErrorCode::kUnavailable, "making test certificates with openssl failed");
+  }
+  return ok();
+}
+
+std::string EtcdServer::ca_pem() const {
+  return read_from(dir_ / "tls" / "ca.pem", 0);
+}
+
+std::string EtcdServer::client_cert_pem() const {
+  return read_from(dir_ / "tls" / "client.pem", 0);
+}
+
+std::string EtcdServer::client_key_pem() const {
+  return read_from(dir_ / "tls" / "client.key", 0);
 }
 
 std::string EtcdServer::log_for_test() const {
@@ -73,7 +111,8 @@ Status EtcdServer::launch(int port) {
   const std::filesystem::path log = dir_ / "etcd.log";
   std::error_code ec;
   log_offset_ = std::filesystem::exists(log, ec) ? std::filesystem::file_size(log, ec) : 0;
-  const std::string client = "http://127.0.0.1:" + std::to_string(port);
+  const std::string scheme = options_.tls ? "https://" : "http://";
+  const std::string client = scheme + "127.0.0.1:" + std::to_string(port);
   const std::string peer = "http://127.0.0.1:0";
   std::vector<std::string> args = {
       kEtcd,
@@ -92,6 +131,13 @@ Status EtcdServer::launch(int port) {
       "--max-txn-ops=" + std::to_string(options_.max_txn_ops),
       "--max-request-bytes=" + std::to_string(options_.max_request_bytes),
   };
+  if (options_.tls) {
+    const std::filesystem::path tls = dir_ / "tls";
+    args.push_back("--cert-file=" + (tls / "server.pem").string());
+    args.push_back("--key-file=" + (tls / "server.key").string());
+    args.push_back("--trusted-ca-file=" + (tls / "ca.pem").string());
+    args.push_back("--client-cert-auth");
+  }
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -123,7 +169,7 @@ Status EtcdServer::launch(int port) {
     const std::string out = read_from(log, log_offset_);
     if (const int got = client_port(out); got != 0) {
       port_ = got;
-      endpoint_ = "http://127.0.0.1:" + std::to_string(port_);
+      endpoint_ = scheme + "127.0.0.1:" + std::to_string(port_);
       return ok();
     }
     int status = 0;
