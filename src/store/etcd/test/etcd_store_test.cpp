@@ -1,5 +1,6 @@
-// EtcdStore against a real etcd on loopback: the Store conformance suite, two stores on one etcd
-// (two Coordinators), etcd stopped and restarted, and etcd's size limits.
+// EtcdStore against a real etcd on loopback: two stores on one etcd (two Coordinators), etcd
+// stopped and restarted, TLS with a client certificate, and etcd's size limits. The conformance
+// suite runs in etcd_conformance_test.cpp.
 
 #include "store/etcd/etcd_store.h"
 
@@ -12,7 +13,6 @@
 
 #include "store/etcd/testing/etcd_server.h"
 #include "store/records.h"
-#include "store/testing/store_conformance.h"
 
 namespace mr::store::testing {
 namespace {
@@ -32,15 +32,6 @@ std::unique_ptr<EtcdStore> open_store(const EtcdServer& etcd, std::string prefix
   EXPECT_TRUE(store.has_value()) << store.error().message;
   return store ? std::move(*store) : nullptr;
 }
-
-struct EtcdFactory {
-  static constexpr const char* kName = "Etcd";
-  std::unique_ptr<EtcdServer> etcd = start_etcd();
-  std::unique_ptr<Store> make() { return etcd ? open_store(*etcd) : nullptr; }
-};
-
-using Impls = ::testing::Types<EtcdFactory>;
-INSTANTIATE_TYPED_TEST_SUITE_P(Store, StoreConformanceTest, Impls, FactoryName);
 
 Status put_commit(Store& store, std::string_view key, std::string_view value) {
   MR_ASSIGN_OR_RETURN(auto txn, store.begin());
