@@ -146,8 +146,9 @@ Error to_error(const grpc::Status& status, const std::string& endpoint, std::str
     default:
       break;
   }
-  return Error{ErrorCode::kInternal, fmt::format("{}: etcd at {} failed: {} ({})", what, endpoint,
-                                                 msg, static_cast<int>(status.error_code()))};
+  return Error{ErrorCode::kInternal,
+               fmt::format("{}: etcd at {} failed: {} ({})", what, endpoint, msg,
+                           error_code_name(static_cast<ErrorCode>(status.error_code())))};
 }
 
 }  // namespace
@@ -322,7 +323,6 @@ class EtcdTransaction final : public Transaction {
 
   Status put(std::string_view key, ByteSpan value) override {
     if (finished_) return fail(finished_error());
-    if (key.empty()) return fail(ErrorCode::kInvalidArgument, "empty key");
     writes_.insert_or_assign(std::string(key), Bytes(value.begin(), value.end()));
     return ok();
   }

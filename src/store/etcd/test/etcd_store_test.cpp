@@ -169,6 +169,49 @@ TEST(EtcdStoreTest, CounterAcrossTwoStoresLosesNoUpdate) {
   RecordProperty("aborts", aborts.load());
 }
 
+TEST(EtcdStoreTest, ErasePrefixThenPutInsideItIsOneTxn) {
+  // etcd refuses a Txn that puts a key inside a range it deletes; the store splits the range.
+  auto etcd = start_etcd();
+  ASSERT_NE(etcd, nullptr);
+  auto store = open_store(*etcd);
+  ASSERT_NE(store, nullptr);
+  {
+    auto txn = store->begin();
+    ASSERT_TRUE(txn.has_value());
+    for (const char* k : {"a:1", "a:2", "a:2:x", "a:3", "a:4", "a;", "b"})
+      ASSERT_TRUE(put_string(**txn, k, "old").has_value());
+    ASSERT_TRUE((*txn)->commit().has_value());
+  }
+  auto txn = store->begin();
+  ASSERT_TRUE(txn.has_value());
+  ASSERT_TRUE((*txn)->erase_prefix("a:2").has_value());
+  ASSERT_TRUE((*txn)->erase_prefix("a:").has_value());  // covers the first
+  ASSERT_TRUE(put_string(**txn, "a:2", "new").has_value());
+  ASSERT_TRUE(put_string(**txn, "a:4", "new").has_value());
+  ASSERT_TRUE((*txn)->erase("a:9").has_value());  // inside the erased range: no operation
+  ASSERT_TRUE(put_string(**txn, "b", "new").has_value());
+  ASSERT_TRUE((*txn)->commit().has_value());
+  auto snap = store->begin_read();
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(*(*snap)->list(""), (std::vector<std::string>{"a:2", "a:4", "a;", "b"}));
+  EXPECT_EQ(read(*store, "a:2"), "new");
+  EXPECT_EQ(read(*store, "a;"), "old");
+}
+
+TEST(EtcdStoreTest, FailsOverToTheNextEndpoint) {
+  auto dead = start_etcd();
+  auto live = start_etcd();
+  ASSERT_TRUE(dead && live);
+  dead->stop();
+  EtcdStoreConfig config;
+  config.endpoints = {dead->endpoint(), live->endpoint()};
+  config.request_timeout = std::chrono::milliseconds(2000);
+  auto store = EtcdStore::open(std::move(config));
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE(put_commit(**store, "k", "v").has_value());
+  EXPECT_EQ(read(**store, "k"), "v");
+}
+
 TEST(EtcdStoreTest, PrefixesSeparateStates) {
   auto etcd = start_etcd();
   ASSERT_NE(etcd, nullptr);
