@@ -377,9 +377,11 @@ class EtcdTransaction final : public Transaction {
       }
     }
     // No key in a listed prefix was created or modified after revision_. A key deleted from a
-    // listed range is NOT caught here (etcd compares the keys that exist); seal/'s integrity
-    // root, which every transaction there reads (and so compares by mod_revision above) and
-    // updates with every change, covers that.
+    // listed range is NOT caught here (etcd compares only the keys that exist). A caller that
+    // must see such deletions reads, in every transaction, one key that every writer updates:
+    // its mod_revision compare above then fails on any other commit. seal/'s integrity root is
+    // meant to be that key; note that SealedTransaction does not read it from the store yet (it
+    // keeps its index in memory), which running several Coordinators on etcd must change.
     for (const auto& prefix : listed_) {
       pb::Compare* c = req.add_compare();
       const std::string from = p + prefix;

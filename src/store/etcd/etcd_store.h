@@ -7,18 +7,19 @@
 //   MR_ASSIGN_OR_RETURN(auto store, store::EtcdStore::open(std::move(config)));
 //   MR_ASSIGN_OR_RETURN(auto txn, store->begin());
 //   MR_RETURN_IF_ERROR(txn->put("state", value));
-//   MR_RETURN_IF_ERROR(txn->commit());   // one etcd Txn; kAborted if another writer got there
-//   first
+//   MR_RETURN_IF_ERROR(txn->commit());   // one etcd Txn; kAborted if another writer was first
 //
 // Layout: one etcd key per store key, key_prefix + key, holding exactly the bytes given (sealing
 // happens above the store). A transaction reads at one etcd revision R, fixed when it begins,
 // and buffers its writes; commit() sends one etcd Txn whose compares check that nothing it read
 // changed after R (every key read: the same mod_revision, or still absent; every prefix listed:
 // no key in it modified after R) and whose operations are the buffered puts and deletes. Writers
-// of one EtcdStore are serialised by a mutex in this process; writers on other processes
-// (other Coordinators) are detected by the compares, never merged. A read transaction reads at
-// the revision current when it began and takes no lock. The store is thread-safe; a single
-// transaction object is not. Transactions may outlive the store object.
+// of one EtcdStore are serialised by a mutex in this process; writers on other processes (other
+// Coordinators) are detected by the compares, never merged. One gap: a key that another writer
+// deletes inside a prefix this transaction listed (without getting the key) goes unnoticed; a
+// caller that must notice reads a key every writer updates, such as an integrity root. A read
+// transaction reads at the revision current when it began and takes no lock. The store is
+// thread-safe; a single transaction object is not. Transactions may outlive the store object.
 //
 // etcd limits: etcd refuses a Txn with more than --max-txn-ops compares or operations (128 by
 // default) and a request larger than --max-request-bytes (1.5 MiB by default); commit() then

@@ -120,6 +120,47 @@ TEST(EtcdStoreTest, KeyReadAsAbsentAndListedPrefixAreChecked) {
   EXPECT_EQ(read(*b, "x"), "a");
 }
 
+TEST(EtcdStoreTest, DeletionInAListedPrefixIsSeenOnlyThroughAKeyEveryWriterUpdates) {
+  auto etcd = start_etcd();
+  ASSERT_NE(etcd, nullptr);
+  auto a = open_store(*etcd);
+  auto b = open_store(*etcd);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(put_commit(*a, "p:1", "x").has_value());
+  ASSERT_TRUE(put_commit(*a, "root", "1").has_value());
+
+  // The documented gap: a range compare sees no deletion.
+  auto ta = a->begin();
+  ASSERT_TRUE(ta.has_value());
+  ASSERT_EQ((*ta)->list("p:")->size(), 1U);
+  {
+    auto tb = b->begin();
+    ASSERT_TRUE(tb.has_value());
+    ASSERT_TRUE((*tb)->erase("p:1").has_value());
+    ASSERT_TRUE((*tb)->commit().has_value());
+  }
+  ASSERT_TRUE(put_string(**ta, "other", "y").has_value());
+  EXPECT_TRUE((*ta)->commit().has_value());
+
+  // Closed by reading a key that every writer updates.
+  ASSERT_TRUE(put_commit(*a, "p:1", "x").has_value());
+  ta = a->begin();
+  ASSERT_TRUE(ta.has_value());
+  ASSERT_EQ((*ta)->list("p:")->size(), 1U);
+  ASSERT_TRUE(get_string(**ta, "root").has_value());
+  {
+    auto tb = b->begin();
+    ASSERT_TRUE(tb.has_value());
+    ASSERT_TRUE((*tb)->erase("p:1").has_value());
+    ASSERT_TRUE(put_string(**tb, "root", "2").has_value());
+    ASSERT_TRUE((*tb)->commit().has_value());
+  }
+  ASSERT_TRUE(put_string(**ta, "root", "3").has_value());
+  auto st = (*ta)->commit();
+  ASSERT_FALSE(st.has_value());
+  EXPECT_EQ(st.error().code, ErrorCode::kAborted);
+}
+
 TEST(EtcdStoreTest, CounterAcrossTwoStoresLosesNoUpdate) {
   auto etcd = start_etcd();
   ASSERT_NE(etcd, nullptr);
