@@ -490,6 +490,11 @@ Result<std::unique_ptr<DcapQuoteVerifier>> DcapQuoteVerifier::create(DcapVerifie
   impl->roots_store.reset(X509_STORE_new());
   if (!impl->roots_store) return ossl::fail("allocating X509 store");
   for (const TrustedRoot& r : impl->roots) {
+    // The roots are shared by every verification, on any thread. OpenSSL caches a certificate's
+    // decoded extensions in the X509 on first use, and readers on other threads then read the
+    // cached key identifiers without its lock (TSan: IsSafeForConcurrentUse). Fill the cache
+    // now, while the verifier is still private to this thread.
+    X509_check_purpose(r.cert.get(), -1, 0);
     if (X509_STORE_add_cert(impl->roots_store.get(), r.cert.get()) != 1) {
       return ossl::fail("adding root CA");
     }
