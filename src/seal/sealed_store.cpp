@@ -79,10 +79,11 @@ std::string differs(std::string_view key) {
       shown(key));
 }
 
-// Version is the integrity index of one commit.
+// Version is the integrity index of one commit, and the sealed root that commit stored.
 struct Version {
   IntegrityIndex index;
   std::uint64_t counter = 0;
+  Bytes sealed_root;  // empty for the base of replace(), which no stored root describes
 };
 using VersionPtr = std::shared_ptr<const Version>;
 
@@ -110,6 +111,10 @@ std::optional<Digest> committed(const IntegrityIndex& index, std::string_view ke
   const Digest* d = index.find(key);
   return d ? std::optional<Digest>(*d) : std::nullopt;
 }
+
+// verify_state checks every record read through |raw| against the integrity root sealed under
+// |dek| and returns the verified version (defined below).
+Result<Version> verify_state(store::ReadTransaction& raw, ByteSpan dek);
 
 }  // namespace
 
@@ -176,7 +181,9 @@ struct SealedStore::Shared {
                           : Result<Bytes>(fail(ErrorCode::kDataLoss, "missing"));
       auto root = plain ? IntegrityIndex::decode_root(*plain)
                         : Result<IntegrityIndex::Root>(fail(plain.error()));
-      if (!root || root->counter != current->counter) {
+      // The previous root (nothing changed), or on a shared store a later commit of another
+      // writer: follow() verifies whichever it is. An older one is a replay.
+      if (!root || root->counter < current->counter) {
         return fail(integrity_failure(
             {"the integrity root \"integrity:root\" changed on disk after a commit failed"}));
       }
@@ -184,6 +191,28 @@ struct SealedStore::Shared {
     uncertain.reset();
     unsettled = false;
     return ok();
+  }
+
+  // follow returns the version that describes the state |raw| shows. The current one if its
+  // stored root is the one last committed or verified here; otherwise another writer of a
+  // shared store committed since (only it holds the data key): the whole state is verified
+  // against the stored root, which must have a higher counter (an older or equal one is a
+  // replay), and becomes current if it is newer than what this process knows.
+  // |known| is the version this process published when |raw| was pinned.
+  Result<VersionPtr> follow(store::ReadTransaction& raw, VersionPtr known) {
+    MR_ASSIGN_OR_RETURN(auto stored, raw.get(keys::kIntegrityRoot));
+    if (stored && *stored == known->sealed_root) return known;
+    MR_ASSIGN_OR_RETURN(Version seen, verify_state(raw, dek.span()));
+    if (seen.counter <= known->counter) {
+      return fail(integrity_failure({fmt::format(
+          "the integrity root \"integrity:root\" was replaced by one with commit counter {}, "
+          "not after the last one seen ({})",
+          seen.counter, known->counter)}));
+    }
+    auto next = std::make_shared<const Version>(std::move(seen));
+    std::unique_lock lock(publish_mu);
+    if (next->counter > current->counter) current = next;
+    return next;
   }
 };
 
@@ -284,9 +313,11 @@ class SealedTransaction final : public store::Transaction {
     MR_ASSIGN_OR_RETURN(Bytes root, seal_record(shared_->dek.span(), keys::kIntegrityRoot,
                                                 next.index.encode_root(counter)));
     MR_RETURN_IF_ERROR(inner_->put(keys::kIntegrityRoot, root));
-    auto version = std::make_shared<const Version>(Version{std::move(next.index), counter});
+    auto version = std::make_shared<const Version>(Version{std::move(next.index), counter, root});
     std::unique_lock lock(shared_->publish_mu);
     if (auto st = inner_->commit(); !st) {
+      // kAborted: the store wrote nothing (a conflict with another writer of a shared store).
+      if (st.error().code == ErrorCode::kAborted) return st;
       shared_->uncertain = SealedStore::Shared::Uncertain{std::move(version), std::move(root)};
       shared_->unsettled = true;
       return st;
@@ -442,7 +473,7 @@ Result<Version> verify_state(store::ReadTransaction& raw, ByteSpan dek) {
                                    root->records, index.size()));
   }
   if (!problems.empty()) return fail(integrity_failure(problems));
-  return Version{std::move(index), root->counter};
+  return Version{std::move(index), root->counter, std::move(*sealed_root)};
 }
 
 }  // namespace
@@ -465,7 +496,7 @@ Result<std::unique_ptr<SealedStore>> SealedStore::replace(
     const std::function<void()>& before_commit) {
   if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
   auto shared = std::make_shared<Shared>(inner, std::move(dek));
-  auto base = std::make_shared<const Version>(Version{IntegrityIndex(), previous_counter});
+  auto base = std::make_shared<const Version>(Version{IntegrityIndex(), previous_counter, {}});
   shared->current = base;
   MR_ASSIGN_OR_RETURN(auto raw, inner.begin());
   MR_RETURN_IF_ERROR(raw->erase_prefix(""));
@@ -479,17 +510,29 @@ Result<std::unique_ptr<SealedStore>> SealedStore::replace(
 Result<std::unique_ptr<store::Transaction>> SealedStore::begin() {
   MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin());
   MR_RETURN_IF_ERROR(shared_->settle());
-  // Writers are serialised by the inner store, so the current version is the base.
+  // Writers of this process are serialised by the inner store. The stored root is read through
+  // the transaction: on a store several Coordinators share (etcd), its commit then fails if
+  // another one committed meanwhile, and a root other than the one last seen here means another
+  // one committed before: its state is verified and becomes the base.
+  MR_ASSIGN_OR_RETURN(VersionPtr base, shared_->follow(*inner, shared_->version()));
   return std::unique_ptr<store::Transaction>(std::make_unique<SealedTransaction>(
-      shared_, std::move(inner), shared_->version(), /*force_root=*/false));
+      shared_, std::move(inner), std::move(base), /*force_root=*/false));
 }
 
 Result<std::unique_ptr<store::ReadTransaction>> SealedStore::begin_read() {
   MR_RETURN_IF_ERROR(shared_->settle());
-  std::shared_lock lock(shared_->publish_mu);
-  MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin_read());
+  std::unique_ptr<store::ReadTransaction> inner;
+  VersionPtr known;
+  {
+    // Pinned together: a commit of this process publishes its version with its inner commit.
+    std::shared_lock lock(shared_->publish_mu);
+    MR_ASSIGN_OR_RETURN(inner, shared_->inner.begin_read());
+    known = shared_->current;
+  }
+  // The snapshot's own root decides which version checks its reads (see begin()).
+  MR_ASSIGN_OR_RETURN(VersionPtr version, shared_->follow(*inner, std::move(known)));
   return std::unique_ptr<store::ReadTransaction>(
-      std::make_unique<VerifiedReadTransaction>(shared_, std::move(inner), shared_->current));
+      std::make_unique<VerifiedReadTransaction>(shared_, std::move(inner), std::move(version)));
 }
 
 std::uint64_t SealedStore::counter() const {

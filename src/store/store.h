@@ -41,6 +41,9 @@ class Transaction : public ReadTransaction {
   // erase_prefix removes every key starting with |prefix| ("" removes everything).
   [[nodiscard]] virtual Status erase_prefix(std::string_view prefix) = 0;
   // commit makes every change visible and durable (fsync'd) atomically, or none of them.
+  // kAborted means none of them for certain (a store shared by several writers found that what
+  // the transaction read changed meanwhile; begin again); after other errors the outcome may be
+  // unknown.
   // After commit (successful or not) the transaction must not be used again.
   [[nodiscard]] virtual Status commit() = 0;
 };
