@@ -70,4 +70,17 @@ std::string_view strip_prefix(std::string_view key, std::string_view prefix) {
   return key.substr(prefix.size());
 }
 
+std::optional<std::string> prefix_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    auto c = static_cast<unsigned char>(end.back());
+    if (c != 0xff) {
+      end.back() = static_cast<char>(c + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::nullopt;
+}
+
 }  // namespace mr::store::keys

@@ -10,6 +10,7 @@
 // describe how to open the rest of the store.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -93,5 +94,9 @@ inline constexpr std::string_view kIntegrityBucketPrefix = "integrity:bucket:";
 
 // strip_prefix returns |key| without |prefix|; |key| must start with |prefix| (asserted).
 [[nodiscard]] std::string_view strip_prefix(std::string_view key, std::string_view prefix);
+
+// prefix_end returns the smallest string greater than every string starting with |prefix|, or
+// nullopt if there is none ("" or all 0xff bytes): the end of a key range for a prefix scan.
+[[nodiscard]] std::optional<std::string> prefix_end(std::string_view prefix);
 
 }  // namespace mr::store::keys

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "etcd_kv.grpc.pb.h"
+#include "store/keys.h"
 
 namespace mr::store {
 
@@ -27,25 +28,10 @@ const log::Logger kLog("store");
 constexpr int kEtcdDefaultMaxTxnOps = 128;
 constexpr std::string_view kEtcdDefaultMaxRequestBytes = "1.5 MiB";
 
-// prefix_end returns the smallest string greater than every string starting with |prefix|, or
-// nullopt if there is none (all 0xff bytes).
-std::optional<std::string> prefix_end(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty()) {
-    auto c = static_cast<unsigned char>(end.back());
-    if (c != 0xff) {
-      end.back() = static_cast<char>(c + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::nullopt;
-}
-
 // range_end_of returns etcd's range_end for every key starting with |prefix| ("\0" means "no
 // upper bound" to etcd).
 std::string range_end_of(std::string_view prefix) {
-  return prefix_end(prefix).value_or(std::string(1, '\0'));
+  return keys::prefix_end(prefix).value_or(std::string(1, '\0'));
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -92,6 +78,14 @@ Result<std::pair<std::string, std::string>> parse_endpoint(std::string_view url)
 Error to_error(const grpc::Status& status, const std::string& endpoint, std::string_view what,
                const pb::TxnRequest* txn) {
   const std::string& msg = status.error_message();
+  const auto too_large = [&] {
+    return Error{ErrorCode::kFailedPrecondition,
+                 fmt::format("{}: etcd at {} refused a request of {} bytes: more than its "
+                             "--max-request-bytes allows ({} unless set); start etcd with a "
+                             "larger --max-request-bytes",
+                             what, endpoint, txn != nullptr ? txn->ByteSizeLong() : 0,
+                             kEtcdDefaultMaxRequestBytes)};
+  };
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
@@ -118,23 +112,13 @@ Error to_error(const grpc::Status& status, const std::string& endpoint, std::str
                         kEtcdDefaultMaxTxnOps)};
       }
       if (msg.find("request is too large") != std::string::npos) {
-        return Error{ErrorCode::kFailedPrecondition,
-                     fmt::format("{}: etcd at {} refused a request of {} bytes: more than its "
-                                 "--max-request-bytes allows ({} unless set); start etcd with a "
-                                 "larger --max-request-bytes",
-                                 what, endpoint, txn != nullptr ? txn->ByteSizeLong() : 0,
-                                 kEtcdDefaultMaxRequestBytes)};
+        return too_large();
       }
       break;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       if (msg.find("larger than max") != std::string::npos) {
         // gRPC's own limit on etcd's side: --max-request-bytes plus 512 KiB.
-        return Error{ErrorCode::kFailedPrecondition,
-                     fmt::format("{}: etcd at {} refused a request of {} bytes: more than its "
-                                 "--max-request-bytes allows ({} unless set); start etcd with a "
-                                 "larger --max-request-bytes",
-                                 what, endpoint, txn != nullptr ? txn->ByteSizeLong() : 0,
-                                 kEtcdDefaultMaxRequestBytes)};
+        return too_large();
       }
       if (msg.find("database space exceeded") != std::string::npos) {
         return Error{ErrorCode::kFailedPrecondition,
@@ -406,7 +390,7 @@ class EtcdTransaction final : public Transaction {
     }
     for (const auto& prefix : erased_) {
       std::string from = p + prefix;
-      const std::optional<std::string> end = prefix_end(from);
+      const std::optional<std::string> end = keys::prefix_end(from);
       for (auto it = std::lower_bound(puts.begin(), puts.end(), prefix);
            it != puts.end() && starts_with(*it, prefix); ++it) {
         const std::string key = p + *it;

@@ -14,6 +14,7 @@
 
 #include "base/file_util.h"
 #include "base/log.h"
+#include "store/keys.h"
 #include "store/sqlite/sqlite_util.h"
 
 namespace mr::store {
@@ -48,21 +49,6 @@ enum class Role { kWriter, kReader };
 using file::ensure_dir;
 using file::ensure_file;
 using file::errno_error;
-
-// prefix_end returns the smallest string greater than every string starting with |prefix|, or
-// nullopt if there is none ("" or all 0xff bytes).
-std::optional<std::string> prefix_end(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty()) {
-    auto c = static_cast<unsigned char>(end.back());
-    if (c != 0xff) {
-      end.back() = static_cast<char>(c + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::nullopt;
-}
 
 // TxnGuard rolls back an open transaction on |db| unless dismissed.
 class TxnGuard {
@@ -223,7 +209,7 @@ Result<std::optional<Bytes>> do_get(Connection& conn, std::string_view key) {
 }
 
 Result<std::vector<std::string>> do_list(Connection& conn, std::string_view prefix) {
-  std::optional<std::string> end = prefix_end(prefix);
+  std::optional<std::string> end = keys::prefix_end(prefix);
   StmtScope stmt(end ? conn.list_range : conn.list_from);
   MR_RETURN_IF_ERROR(sqlite::bind_text(stmt.get(), 1, prefix));
   if (end) MR_RETURN_IF_ERROR(sqlite::bind_text(stmt.get(), 2, *end));
@@ -368,7 +354,7 @@ class SqliteTransaction final : public Transaction {
 
   Status erase_prefix(std::string_view prefix) override {
     if (finished_) return fail(finished_error());
-    std::optional<std::string> end = prefix_end(prefix);
+    std::optional<std::string> end = keys::prefix_end(prefix);
     StmtScope stmt(end ? conn_.erase_range : conn_.erase_from);
     MR_RETURN_IF_ERROR(sqlite::bind_text(stmt.get(), 1, prefix));
     if (end) MR_RETURN_IF_ERROR(sqlite::bind_text(stmt.get(), 2, *end));
