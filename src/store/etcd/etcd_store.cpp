@@ -14,11 +14,15 @@
 
 #include "base/log.h"
 #include "etcd_kv.grpc.pb.h"
+#include "store/etcd/etcd_shared.h"
 #include "store/keys.h"
 
 namespace mr::store {
 
 namespace pb = etcdserverpb;
+using etcd_internal::Endpoint;
+using etcd_internal::range_end_of;
+using etcd_internal::to_error;
 
 namespace {
 
@@ -28,12 +32,6 @@ const log::Logger kLog("store");
 constexpr int kEtcdDefaultMaxTxnOps = 128;
 constexpr std::string_view kEtcdDefaultMaxRequestBytes = "1.5 MiB";
 
-// range_end_of returns etcd's range_end for every key starting with |prefix| ("\0" means "no
-// upper bound" to etcd).
-std::string range_end_of(std::string_view prefix) {
-  return keys::prefix_end(prefix).value_or(std::string(1, '\0'));
-}
-
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -41,13 +39,6 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 Error finished_error() {
   return Error{ErrorCode::kFailedPrecondition, "transaction already committed"};
 }
-
-// Endpoint is one etcd member: its URL as configured (for messages) and a channel to it.
-struct Endpoint {
-  std::string url;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<pb::KV::Stub> stub;
-};
 
 // parse_endpoint splits "http(s)://host:port" into its scheme and gRPC target "host:port".
 Result<std::pair<std::string, std::string>> parse_endpoint(std::string_view url) {
@@ -73,8 +64,14 @@ Result<std::pair<std::string, std::string>> parse_endpoint(std::string_view url)
   return std::pair{std::move(scheme), std::string(authority)};
 }
 
-// to_error turns a failed gRPC call to |endpoint| into the store's error. |what| says what was
-// being done ("reading", "committing"). Messages carry etcd's message, never a value.
+}  // namespace
+
+namespace etcd_internal {
+
+std::string range_end_of(std::string_view prefix) {
+  return keys::prefix_end(prefix).value_or(std::string(1, '\0'));
+}
+
 Error to_error(const grpc::Status& status, const std::string& endpoint, std::string_view what,
                const pb::TxnRequest* txn) {
   const std::string& msg = status.error_message();
@@ -135,114 +132,7 @@ Error to_error(const grpc::Status& status, const std::string& endpoint, std::str
                            error_code_name(static_cast<ErrorCode>(status.error_code())))};
 }
 
-}  // namespace
-
-struct EtcdStore::Shared {
-  std::string prefix;
-  std::chrono::milliseconds timeout{};
-  std::vector<Endpoint> endpoints;
-  // The endpoint requests go to first; moves on when one is unavailable.
-  std::atomic<std::size_t> current{0};
-
-  // Serialises the writers of this store: a live EtcdTransaction holds it.
-  std::mutex writer_mu;
-
-  // connect waits (at most a second, and at most the request timeout) for |ep|'s connection
-  // when it is not ready. A call that fails fast does not drive gRPC's reconnection: without
-  // this wait a member that came back is noticed only by gRPC's 5 s backup poller. While etcd is
-  // down a request therefore fails after about a second, not at once.
-  void connect(Endpoint& ep) const {
-    if (ep.channel->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) return;
-    const auto wait = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(1));
-    (void)ep.channel->WaitForConnected(std::chrono::system_clock::now() + wait);
-  }
-
-  std::unique_ptr<grpc::ClientContext> context() const {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + timeout);
-    return ctx;
-  }
-
-  // range runs |req| on the current endpoint, moving on to the next ones while etcd is
-  // unavailable (a read is safe to repeat anywhere: the revision pins what it sees).
-  Result<pb::RangeResponse> range(const pb::RangeRequest& req, std::string_view what) {
-    const std::size_t start = current.load();
-    std::vector<std::string> unavailable;
-    for (std::size_t i = 0; i < endpoints.size(); ++i) {
-      const std::size_t n = (start + i) % endpoints.size();
-      Endpoint& ep = endpoints[n];
-      connect(ep);
-      pb::RangeResponse resp;
-      auto ctx = context();
-      grpc::Status status = ep.stub->Range(ctx.get(), req, &resp);
-      if (status.ok()) {
-        current.store(n);
-        return resp;
-      }
-      Error e = to_error(status, ep.url, what, nullptr);
-      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return fail(std::move(e));
-      unavailable.push_back(std::move(e.message));
-    }
-    current.store((start + 1) % endpoints.size());
-    std::string message = unavailable.front();
-    for (std::size_t i = 1; i < unavailable.size(); ++i)
-      message += "; " + unavailable[i];
-    return fail(ErrorCode::kUnavailable, std::move(message));
-  }
-
-  // txn sends |req| to the current endpoint only: a commit whose outcome is unknown is not
-  // repeated elsewhere. The next request goes to the next endpoint if this one is unavailable.
-  Result<pb::TxnResponse> txn(const pb::TxnRequest& req) {
-    const std::size_t n = current.load();
-    Endpoint& ep = endpoints[n];
-    connect(ep);
-    pb::TxnResponse resp;
-    auto ctx = context();
-    grpc::Status status = ep.stub->Txn(ctx.get(), req, &resp);
-    if (status.ok()) return resp;
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      std::size_t expected = n;
-      current.compare_exchange_strong(expected, (n + 1) % endpoints.size());
-    }
-    return fail(to_error(status, ep.url, "committing", &req));
-  }
-
-  // current_revision returns etcd's current revision (the header of a read of the prefix key).
-  Result<std::int64_t> current_revision(std::string_view what) {
-    pb::RangeRequest req;
-    req.set_key(prefix);
-    req.set_keys_only(true);
-    MR_ASSIGN_OR_RETURN(pb::RangeResponse resp, range(req, what));
-    return resp.header().revision();
-  }
-
-  // read_key returns |key|'s record at |revision|, or nullopt if it is absent.
-  Result<std::optional<mvccpb::KeyValue>> read_key(std::string_view key, std::int64_t revision) {
-    pb::RangeRequest req;
-    req.set_key(prefix + std::string(key));
-    req.set_revision(revision);
-    MR_ASSIGN_OR_RETURN(pb::RangeResponse resp, range(req, fmt::format("reading \"{}\"", key)));
-    if (resp.kvs_size() == 0) return std::optional<mvccpb::KeyValue>();
-    return std::optional<mvccpb::KeyValue>(std::move(*resp.mutable_kvs(0)));
-  }
-
-  // list_keys returns the store keys starting with |p| at |revision|, in etcd's (byte-wise) order.
-  Result<std::vector<std::string>> list_keys(std::string_view p, std::int64_t revision) {
-    pb::RangeRequest req;
-    const std::string from = prefix + std::string(p);
-    req.set_key(from);
-    req.set_range_end(range_end_of(from));
-    req.set_revision(revision);
-    req.set_keys_only(true);
-    MR_ASSIGN_OR_RETURN(pb::RangeResponse resp, range(req, fmt::format("listing \"{}\"", p)));
-    std::vector<std::string> keys;
-    keys.reserve(static_cast<std::size_t>(resp.kvs_size()));
-    for (auto& kv : *resp.mutable_kvs())
-      keys.push_back(kv.key().substr(prefix.size()));
-    return keys;
-  }
-};
+}  // namespace etcd_internal
 
 namespace {
 
@@ -489,12 +379,20 @@ Result<std::unique_ptr<EtcdStore>> EtcdStore::open(EtcdStoreConfig config) {
     // to two minutes).
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // HTTP/2 pings on a connection with calls in flight (a watch, a keep-alive) every 10 s, so
+    // a connection to a member that vanished without closing it fails within 15 s. etcd accepts
+    // pings every 5 s (--grpc-keepalive-min-time) while a stream is open.
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     // A connection of this store's own, not shared with other stores of the process.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     Endpoint ep;
     ep.url = config.endpoints[i];
     ep.channel = grpc::CreateCustomChannel(parsed[i].second, creds, args);
     ep.stub = pb::KV::NewStub(ep.channel);
+    ep.watch_stub = pb::Watch::NewStub(ep.channel);
+    ep.lease_stub = pb::Lease::NewStub(ep.channel);
     shared->endpoints.push_back(std::move(ep));
   }
   MR_RETURN_IF_ERROR(shared->current_revision("connecting"));

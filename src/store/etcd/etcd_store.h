@@ -26,9 +26,11 @@
 // fails with kFailedPrecondition naming the flag to raise.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -57,6 +59,8 @@ struct EtcdStoreConfig {
   std::chrono::milliseconds request_timeout{5000};
 };
 
+class EtcdWatch;
+
 class EtcdStore final : public Store {
  public:
   // open connects to |config|'s endpoints and checks the connection with a read of the key
@@ -82,11 +86,40 @@ class EtcdStore final : public Store {
   // Errors: kUnavailable naming the endpoint; kInternal for other etcd errors.
   [[nodiscard]] Result<std::unique_ptr<ReadTransaction>> begin_read() override;
 
-  struct Shared;  // the gRPC channels and the writer mutex; defined in the .cpp
+  // watch calls |on_change| (on a thread of the watch's own) after every put or delete in etcd
+  // of a store key starting with |prefix| ("" = the whole state), whoever made it, and once
+  // after each reconnection (a change may have been missed while the watch was down). A change
+  // committed after watch() returned is always followed by a call; several changes may share
+  // one call, and calls may come without a change. The watch holds one etcd Watch stream (on
+  // the store's connection); when it fails (etcd stopped or restarted, a member lost its leader,
+  // the watched revision compacted) it reconnects, retrying at most a second apart, on the next
+  // endpoint if one is unavailable. Destroying the returned handle stops it within ~50 ms, also
+  // while etcd is down; |on_change| must not destroy it. Errors: kUnavailable naming the
+  // endpoint if etcd did not create the watch within the request timeout.
+  [[nodiscard]] Result<std::unique_ptr<EtcdWatch>> watch(std::string_view prefix,
+                                                         std::function<void()> on_change);
+
+  struct Shared;  // the gRPC channels and the writer mutex; defined in etcd_shared.h
 
  private:
+  friend class EtcdPeerRegistry;  // shares the store's connection
   explicit EtcdStore(std::shared_ptr<Shared> shared);
   std::shared_ptr<Shared> shared_;
+};
+
+// EtcdWatch is a running EtcdStore::watch(); destroying it stops the watch.
+class EtcdWatch {
+ public:
+  struct Impl;  // the watch thread and its state; defined in etcd_watch.cpp
+  explicit EtcdWatch(std::unique_ptr<Impl> impl);
+  // ~EtcdWatch cancels the stream and joins the watch thread; no |on_change| call starts after
+  // it returns. Must not run on the watch thread (inside |on_change|).
+  ~EtcdWatch();
+  EtcdWatch(const EtcdWatch&) = delete;
+  EtcdWatch& operator=(const EtcdWatch&) = delete;
+
+ private:
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace mr::store
