@@ -2,17 +2,28 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "base/encoding.h"
 #include "base/log.h"
 #include "crypto/hash.h"
+#include "store/keys.h"
 
 namespace mr::core {
+namespace keys = store::keys;
 namespace {
 
 const log::Logger kLog("core");
+
+// kGenerationSize is the size of a state generation (Snapshot::generation).
+constexpr std::size_t kGenerationSize = 16;
+// kMaxClaimAttempts bounds the retries of a batch of activation claims that lost a race with
+// another Coordinator's commit on a shared store.
+constexpr int kMaxClaimAttempts = 50;
 
 std::string max_activations_message(std::uint64_t max, std::string_view marble_type) {
   return fmt::format("reached max activations count ({}) for marble type \"{}\"", max, marble_type);
@@ -23,12 +34,13 @@ std::string max_activations_message(std::uint64_t max, std::string_view marble_t
 Core::Core(CoreDeps deps, CoreConfig config)
     : deps_(deps),
       config_(std::move(config)),
-      live_({deps.persistent, deps.volatile_store, deps.seal_keys}) {}
+      live_({deps.persistent, deps.volatile_store, deps.seal_keys, deps.peers != nullptr}) {}
 
 Core::Guard::Guard(Core& core, std::unique_lock<std::mutex> lock)
     : core_(&core), lock_(std::move(lock)), snap_(core.snapshot()) {}
 
 Status Core::Guard::commit(Snapshot next, const std::vector<std::string>& log_lines) {
+  next.generation = crypto::random_bytes(kGenerationSize);
   MR_ASSIGN_OR_RETURN(auto txn, core_->live_.begin());
   MR_RETURN_IF_ERROR(write_snapshot(*txn, snap_.get(), next));
   MR_RETURN_IF_ERROR(append_update_log(*txn, snap_->update_log_length, log_lines));
@@ -57,7 +69,12 @@ Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
       kLog.info("no sealed state found: starting fresh");
       MR_RETURN_IF_ERROR(core->start_fresh(State::kAcceptingManifest));
       return core;
-    case LiveStore::Found::kOtherSealKey:
+    case LiveStore::Found::kOtherSealKey: {
+      auto joined = core->join_with_peer_key(0);
+      if (joined && *joined) return core;
+      if (!joined) {
+        kLog.error("joining the shared state failed", {{"reason", joined.error().message}});
+      }
       kLog.warn(
           "RECOVERY MODE: the stored state was sealed with another seal key (another machine or "
           "enclave identity). Recover it with `marblerun recover <secret> <coordinator>` using "
@@ -65,6 +82,7 @@ Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
           "discard it.");
       MR_RETURN_IF_ERROR(core->start_fresh(State::kRecovery));
       return core;
+    }
     case LiveStore::Found::kSealedState:
       break;
   }
@@ -120,8 +138,129 @@ SnapshotPtr Core::snapshot() const {
   return snapshot_;
 }
 
+Status Core::sync() {
+  std::scoped_lock lock(mu_);
+  return sync_locked();
+}
+
+Status Core::sync_locked() {
+  if (live_.is_sealed()) {
+    auto txn = live_.begin_read();
+    if (txn) {
+      MR_ASSIGN_OR_RETURN(auto generation, (*txn)->get(keys::kGeneration));
+      const SnapshotPtr current = snapshot();
+      if (generation.value_or(Bytes{}) == current->generation) return ok();
+      MR_ASSIGN_OR_RETURN(Snapshot s, load_snapshot(**txn));
+      if (current->ca && s.ca && current->ca->root.der() == s.ca->root.der()) {
+        s.quote = current->quote;
+        s.simulation = current->simulation;
+      } else {
+        MR_RETURN_IF_ERROR(quote_root(s));
+      }
+      publish(std::move(s));
+      kLog.info("loaded a state another Coordinator committed", {{"commit", live_.counter()}});
+      return ok();
+    }
+    // A root that does not open with our data key: on a shared store another Coordinator may
+    // have replaced the state (a new manifest, a recovery); only a key that verifies the new
+    // state, from an attested peer, is taken (join_locked). Anything else stays an error.
+    if (!live_.shared() || txn.error().code != ErrorCode::kDataLoss) return fail(txn.error());
+    kLog.warn("the shared state no longer verifies with this Coordinator's data key",
+              {{"reason", txn.error().message}});
+  } else if (!live_.shared()) {
+    return ok();
+  }
+  return join_locked();
+}
+
+Status Core::join_locked() {
+  const bool was_sealed = live_.is_sealed();
+  // A state this Coordinator left behind must be followed by a newer one, never an older one.
+  const std::uint64_t min_counter = was_sealed ? live_.counter() + 1 : 0;
+  auto found = live_.open(min_counter);
+  if (!found) {
+    return fail(found.error());
+  }
+  switch (*found) {
+    case LiveStore::Found::kNothing:
+      if (was_sealed) {
+        return fail(seal::integrity_failure(
+            {"the shared state was removed from the store behind this Coordinator's back"}));
+      }
+      return ok();  // no manifest anywhere yet
+    case LiveStore::Found::kSealedState: {
+      MR_ASSIGN_OR_RETURN(auto txn, live_.begin_read());
+      MR_ASSIGN_OR_RETURN(Snapshot s, load_snapshot(*txn));
+      MR_RETURN_IF_ERROR(quote_root(s));
+      publish(std::move(s));
+      kLog.info("opened the shared state with this machine's seal key",
+                {{"commit", live_.counter()}});
+      return ok();
+    }
+    case LiveStore::Found::kOtherSealKey:
+      break;
+  }
+  auto joined = join_with_peer_key(min_counter);
+  if (joined && *joined) return ok();
+  const std::string why = joined ? "no other Coordinator handed over the data key"
+                                 : "joining failed: " + joined.error().message;
+  if (snapshot()->state != State::kRecovery || was_sealed) {
+    MR_RETURN_IF_ERROR(enter_recovery_locked(why));
+  }
+  return ok();
+}
+
+Result<bool> Core::join_with_peer_key(std::uint64_t min_counter) {
+  if (!deps_.peers) return false;
+  auto key = deps_.peers->fetch();
+  if (!key) {
+    kLog.debug("no data key from another Coordinator", {{"reason", key.error().message}});
+    return false;
+  }
+  auto recovered = open_recovered(std::move(*key));
+  if (!recovered) {
+    kLog.error("the data key another Coordinator handed over does not verify the shared state",
+               {{"reason", recovered.error().message}});
+    return false;
+  }
+  if (recovered->store->counter() < min_counter) {
+    return fail(seal::integrity_failure({fmt::format(
+        "the shared state has commit counter {}, older than commit {} this Coordinator already "
+        "saw (a replayed state)",
+        recovered->store->counter(), min_counter)}));
+  }
+  if (!recovered->snapshot.manifest) {
+    return fail(seal::integrity_failure({"the shared state holds no manifest"}));
+  }
+  MR_ASSIGN_OR_RETURN(auto mode,
+                      manifest::parse_seal_mode(recovered->snapshot.manifest->config.seal_mode));
+  Snapshot s = std::move(recovered->snapshot);
+  MR_RETURN_IF_ERROR(quote_root(s));
+  MR_RETURN_IF_ERROR(
+      live_.adopt(std::move(recovered->store), std::nullopt, mode, LiveStore::Reseal::kNodeCopy));
+  publish(std::move(s));
+  kLog.info("joined the shared state with the data key of another Coordinator",
+            {{"commit", live_.counter()}});
+  return true;
+}
+
+Status Core::enter_recovery_locked(std::string_view why) {
+  kLog.warn(
+      "RECOVERY MODE: the shared state cannot be opened by this Coordinator and no other "
+      "Coordinator handed over its data key. Recover it with `marblerun recover` against any "
+      "Coordinator of the cluster (the others then join), or set a new manifest to discard it.",
+      {{"reason", std::string(why)}});
+  return start_fresh(State::kRecovery);
+}
+
+std::optional<SecretBytes> Core::shared_data_key() const {
+  if (snapshot()->state == State::kRecovery) return std::nullopt;
+  return live_.data_key();
+}
+
 Result<Core::Guard> Core::lock(std::initializer_list<State> allowed) {
   std::unique_lock<std::mutex> lock(mu_);
+  MR_RETURN_IF_ERROR(sync_locked());
   const State current = snapshot()->state;
   for (State s : allowed) {
     if (s == current) return Guard(*this, std::move(lock));
@@ -138,6 +277,7 @@ Status Core::replace_state(Guard& guard, Snapshot next, LiveStore::NewState key,
     MR_ASSIGN_OR_RETURN(old, live_.begin_read());
     first_line = guard.snap_->update_log_length;
   }
+  next.generation = crypto::random_bytes(kGenerationSize);
   auto write = [&](store::Transaction& txn) -> Status {
     MR_RETURN_IF_ERROR(write_snapshot(txn, nullptr, next));
     if (old) MR_RETURN_IF_ERROR(copy_history(*old, txn));
@@ -226,56 +366,72 @@ Result<std::uint64_t> Core::claim_activation(const SnapshotPtr& expected,
 void Core::commit_claims(const std::vector<Claim*>& batch) {
   // Results are written under claim_mu_, where their owners read them.
   std::vector<std::pair<Claim*, Result<std::uint64_t>>> results;
-  results.reserve(batch.size());
   {
     std::scoped_lock lock(mu_);
-    auto txn = live_.begin();
-    if (!txn) {
-      for (Claim* c : batch)
-        results.emplace_back(c, tl::unexpected(txn.error()));
-    } else {
-      const SnapshotPtr current = snapshot();
-      std::map<std::string, std::uint64_t, std::less<>> counts;  // as of this batch
-      std::set<std::string, std::less<>> changed;
-      std::vector<std::pair<Claim*, std::uint64_t>> counted;
-      for (Claim* c : batch) {
-        if (current != *c->expected) {
-          results.emplace_back(c, fail(ErrorCode::kAborted,
-                                       "the coordinator's state changed during activation; retry"));
-          continue;
-        }
-        auto it = counts.find(c->marble_type);
-        if (it == counts.end()) {
-          auto stored = read_activations(**txn, c->marble_type);
-          if (!stored) {
-            results.emplace_back(c, tl::unexpected(stored.error()));
-            continue;
-          }
-          it = counts.emplace(std::string(c->marble_type), *stored).first;
-        }
-        if (it->second >= c->max) {
-          results.emplace_back(c, fail(ErrorCode::kPermissionDenied,
-                                       max_activations_message(c->max, c->marble_type)));
-          continue;
-        }
-        counted.emplace_back(c, ++it->second);
-        changed.insert(it->first);
-      }
-      Status written = ok();
-      for (const std::string& type : changed) {
-        written = write_activations(**txn, type, counts.at(type));
-        if (!written) break;
-      }
-      if (written && !counted.empty()) written = (*txn)->commit();
-      for (const auto& [c, count] : counted) {
-        results.emplace_back(c, written ? Result<std::uint64_t>(count)
-                                        : Result<std::uint64_t>(tl::unexpected(written.error())));
-      }
+    for (int attempt = 1;; ++attempt) {
+      results.clear();
+      const bool lost_race = try_commit_claims(batch, results);
+      if (!lost_race || attempt == kMaxClaimAttempts) break;
+      // Another Coordinator sharing the store committed first: follow it (its activation counts
+      // are read again) and count the batch anew, after a short random pause so that the
+      // contenders do not collide again in step.
+      (void)sync_locked();
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(crypto::random_bytes(1)[0] * 8 * std::min(attempt, 8)));
     }
   }
   std::scoped_lock lock(claim_mu_);
   for (auto& [c, r] : results)
     c->result = std::move(r);
+}
+
+bool Core::try_commit_claims(const std::vector<Claim*>& batch, ClaimResults& results) {
+  results.reserve(batch.size());
+  auto txn = live_.begin();
+  if (!txn) {
+    for (Claim* c : batch)
+      results.emplace_back(c, tl::unexpected(txn.error()));
+    return false;
+  }
+  const SnapshotPtr current = snapshot();
+  std::map<std::string, std::uint64_t, std::less<>> counts;  // as of this batch
+  std::set<std::string, std::less<>> changed;
+  std::vector<std::pair<Claim*, std::uint64_t>> counted;
+  for (Claim* c : batch) {
+    if (current != *c->expected) {
+      results.emplace_back(
+          c, fail(ErrorCode::kAborted, "the coordinator's state changed during activation; retry"));
+      continue;
+    }
+    auto it = counts.find(c->marble_type);
+    if (it == counts.end()) {
+      auto stored = read_activations(**txn, c->marble_type);
+      if (!stored) {
+        results.emplace_back(c, tl::unexpected(stored.error()));
+        continue;
+      }
+      it = counts.emplace(std::string(c->marble_type), *stored).first;
+    }
+    if (it->second >= c->max) {
+      results.emplace_back(
+          c, fail(ErrorCode::kPermissionDenied, max_activations_message(c->max, c->marble_type)));
+      continue;
+    }
+    counted.emplace_back(c, ++it->second);
+    changed.insert(it->first);
+  }
+  Status written = ok();
+  for (const std::string& type : changed) {
+    written = write_activations(**txn, type, counts.at(type));
+    if (!written) break;
+  }
+  if (written && !counted.empty()) written = (*txn)->commit();
+  if (!written && written.error().code == ErrorCode::kAborted && live_.shared()) return true;
+  for (const auto& [c, count] : counted) {
+    results.emplace_back(c, written ? Result<std::uint64_t>(count)
+                                    : Result<std::uint64_t>(tl::unexpected(written.error())));
+  }
+  return false;
 }
 
 Result<Bytes> Core::quote(ByteSpan report_data) const {

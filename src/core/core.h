@@ -21,12 +21,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attestation/quote_issuer.h"
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/result.h"
+#include "core/data_key_source.h"
 #include "core/live_store.h"
 #include "core/recovery.h"
 #include "core/snapshot.h"
@@ -53,6 +55,9 @@ struct CoreDeps {
   store::Store* volatile_store = nullptr;  // an in-memory store for state that is not persisted
   seal::SealKeyProvider* seal_keys = nullptr;
   attestation::QuoteIssuer* quote_issuer = nullptr;
+  // peers: set when several Coordinators share |persistent| (etcd). The Core then follows their
+  // commits (sync()) and gets the data key from them when it cannot unseal the state itself.
+  DataKeySource* peers = nullptr;
 };
 
 class Core {
@@ -81,6 +86,17 @@ class Core {
   // simulation). Fatal errors: those of LiveStore::open (integrity, other key source, unreadable
   // seal key), simulation or dev mode with a TEE seal key, a quote failure (unless dev_mode).
   [[nodiscard]] static Result<std::unique_ptr<Core>> start(CoreDeps deps, CoreConfig config);
+
+  // sync brings this Coordinator up to date with its store (lock() does it too): on a store
+  // other Coordinators share, it reloads the published state when another one changed it, joins
+  // a state another one wrote (its own node copy of the data key, else one from a peer, verified
+  // against the state), and falls back to recovery mode when the state can no longer be opened
+  // and no peer hands over a key. Single instance: a cheap no-op. Errors: the store's (e.g.
+  // kUnavailable while etcd is down; the published state is kept), integrity failures.
+  [[nodiscard]] Status sync();
+  // shared_data_key returns the data key for a peer's key request: only while the sealed state
+  // is live (nullopt in recovery mode or before the first manifest).
+  [[nodiscard]] std::optional<SecretBytes> shared_data_key() const;
 
   // snapshot returns the current published state (never null after start()).
   [[nodiscard]] SnapshotPtr snapshot() const;
@@ -141,6 +157,10 @@ class Core {
  private:
   Core(CoreDeps deps, CoreConfig config);
   Status start_fresh(State state);
+  Status sync_locked();
+  Status join_locked();
+  Result<bool> join_with_peer_key(std::uint64_t min_counter);
+  Status enter_recovery_locked(std::string_view why);
   Status quote_root(Snapshot& s) const;
   void publish(Snapshot s);
 
@@ -153,7 +173,11 @@ class Core {
   // Group commit of activation claims (claim_activation): claims wait in claim_queue_; one
   // claimer at a time, the leader, takes the whole queue and counts it in one transaction.
   struct Claim;
+  using ClaimResults = std::vector<std::pair<Claim*, Result<std::uint64_t>>>;
   void commit_claims(const std::vector<Claim*>& batch);
+  // try_commit_claims counts |batch| in one transaction into |results|; true (and no results)
+  // if the commit lost a race with another Coordinator sharing the store.
+  bool try_commit_claims(const std::vector<Claim*>& batch, ClaimResults& results);
   std::mutex claim_mu_;  // guards claim_queue_, claim_leader_ and every queued Claim's result
   std::condition_variable claim_cv_;
   std::vector<Claim*> claim_queue_;

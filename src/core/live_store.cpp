@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "base/assert.h"
+#include "base/encoding.h"
 #include "base/log.h"
 #include "store/keys.h"
 #include "store/records.h"
@@ -43,6 +44,25 @@ Status check_sealed_state(seal::SealedStore& state, seal::KeySource ours, std::s
   return ok();
 }
 
+// node_data_key returns the data key from this machine's node copy among |raw|'s node records,
+// or nullopt if none opens with our seal keys. A copy that names our key but does not open was
+// changed: the integrity check of the state reports it once a data key verifies the state.
+Result<std::optional<SecretBytes>> node_data_key(store::ReadTransaction& raw,
+                                                 seal::SealKeyProvider& seal_keys) {
+  MR_ASSIGN_OR_RETURN(auto names, raw.list(keys::kMetaNodeDataKeyPrefix));
+  for (const std::string& name : names) {
+    MR_ASSIGN_OR_RETURN(auto blob, raw.get(name));
+    if (!blob) continue;
+    auto info = seal::inspect_sealed_data_key(*blob);
+    if (!info || info->source != seal_keys.source()) continue;
+    auto seal_key = seal_keys.seal_key(info->kind);
+    if (!seal_key) continue;
+    auto dek = seal::unseal_data_key(seal_key->span(), *blob);
+    if (dek) return std::optional<SecretBytes>(std::move(*dek));
+  }
+  return std::optional<SecretBytes>();
+}
+
 }  // namespace
 
 std::optional<seal::KeyKind> seal_key_kind(manifest::SealMode mode) {
@@ -61,8 +81,10 @@ LiveStore::LiveStore(Deps deps) : deps_(deps) {
   MR_ASSERT(deps_.persistent && deps_.volatile_store && deps_.seal_keys);
 }
 
-Result<LiveStore::Found> LiveStore::open() {
+Result<LiveStore::Found> LiveStore::open(std::uint64_t min_counter) {
   MR_ASSIGN_OR_RETURN(auto raw, deps_.persistent->begin_read());
+  MR_ASSIGN_OR_RETURN(auto stored_root, raw->get(keys::kIntegrityRoot));
+  base_root_ = stored_root.value_or(Bytes{});
   MR_ASSIGN_OR_RETURN(auto sealed_key, raw->get(keys::kMetaSealedDataKey));
   if (!sealed_key) {
     MR_ASSIGN_OR_RETURN(auto stored, raw->list(""));
@@ -101,10 +123,16 @@ Result<LiveStore::Found> LiveStore::open() {
   auto data_key = seal::unseal_data_key(seal_key.span(), *sealed_key);
   if (!data_key) {
     switch (data_key.error().code) {
-      case ErrorCode::kPermissionDenied:
-        kLog.warn("the stored state was sealed with another seal key",
-                  {{"reason", data_key.error().message}});
+      case ErrorCode::kPermissionDenied: {
+        MR_ASSIGN_OR_RETURN(auto node_key, node_data_key(*raw, *deps_.seal_keys));
+        if (node_key) {
+          data_key = std::move(*node_key);
+          break;
+        }
+        kLog.debug("the stored state was sealed with another seal key",
+                   {{"reason", data_key.error().message}});
         return Found::kOtherSealKey;
+      }
       case ErrorCode::kDataLoss:
         return fail(seal::integrity_failure(
             {"record \"meta:sealedDataKey\" was modified (" + data_key.error().message + ")"}));
@@ -112,9 +140,16 @@ Result<LiveStore::Found> LiveStore::open() {
         return fail(data_key.error().wrap("unsealing the data key"));
     }
   }
+  MR_ASSERT(data_key.has_value());
   MR_ASSIGN_OR_RETURN(std::unique_ptr<seal::SealedStore> state,
                       seal::SealedStore::open(*deps_.persistent, std::move(*data_key)));
   MR_RETURN_IF_ERROR(check_sealed_state(*state, ours, "the stored state"));
+  if (state->counter() < min_counter) {
+    return fail(seal::integrity_failure({fmt::format(
+        "the store holds a state with commit counter {}, older than commit {} this Coordinator "
+        "already saw (a replayed state)",
+        state->counter(), min_counter)}));
+  }
   // Re-read what verified (the meta record may differ from the hint only if tampered, which
   // open() would have refused).
   {
@@ -155,6 +190,11 @@ Result<std::unique_ptr<store::ReadTransaction>> LiveStore::begin_read() const {
 
 Status LiveStore::replace(NewState s, const std::function<Status(store::Transaction&)>& write) {
   const auto kind = seal_key_kind(s.seal_mode);
+  if (!kind && deps_.shared) {
+    return fail(ErrorCode::kFailedPrecondition,
+                "seal mode Disabled keeps the state in one Coordinator's memory; it cannot be "
+                "used with a store several Coordinators share (etcd)");
+  }
   if (!kind) {
     // Seal mode Disabled: the state lives in memory only; drop anything persisted before. The
     // memory transaction commits only after the wipe did, so a failed wipe changes nothing.
@@ -181,12 +221,15 @@ Status LiveStore::replace(NewState s, const std::function<Status(store::Transact
     return write(txn);
   };
   const std::uint64_t previous = counter();
+  const std::shared_ptr<seal::SealedStore> live = sealed();
+  const Bytes expected_root = live ? live->sealed_root() : base_root_;
   // swap_mu_ is taken after the persistent store's writer lock, as in every other commit here
   // (taking it first inverted the order: two replace calls could deadlock).
   std::unique_lock lock(swap_mu_, std::defer_lock);
   MR_ASSIGN_OR_RETURN(std::unique_ptr<seal::SealedStore> state,
-                      seal::SealedStore::replace(*deps_.persistent, std::move(s.data_key), previous,
-                                                 write_all, [&] { lock.lock(); }));
+                      seal::SealedStore::replace(
+                          *deps_.persistent, std::move(s.data_key), previous, write_all,
+                          [&] { lock.lock(); }, expected_root));
   sealed_ = std::move(state);
   recovery_data_ = std::move(s.recovery_data);
   return ok();
@@ -204,7 +247,8 @@ Result<std::unique_ptr<seal::SealedStore>> LiveStore::verify(SecretBytes data_ke
 }
 
 Status LiveStore::adopt(std::unique_ptr<seal::SealedStore> state,
-                        std::optional<RecoveryData> new_recovery_data, manifest::SealMode mode) {
+                        std::optional<RecoveryData> new_recovery_data, manifest::SealMode mode,
+                        Reseal reseal) {
   const auto kind = seal_key_kind(mode).value_or(seal::KeyKind::kUniqueKey);
   MR_ASSIGN_OR_RETURN(auto txn, state->begin());
   auto seal_key = deps_.seal_keys->seal_key(kind);
@@ -212,7 +256,13 @@ Status LiveStore::adopt(std::unique_ptr<seal::SealedStore> state,
     MR_ASSIGN_OR_RETURN(Bytes sealed_key,
                         seal::seal_data_key(seal_key->span(), state->data_key().span(), kind,
                                             deps_.seal_keys->source()));
-    MR_RETURN_IF_ERROR(txn->put(keys::kMetaSealedDataKey, sealed_key));
+    if (reseal == Reseal::kPrimary) {
+      MR_RETURN_IF_ERROR(txn->put(keys::kMetaSealedDataKey, sealed_key));
+    } else {
+      MR_ASSIGN_OR_RETURN(seal::SealedKeyInfo info, seal::inspect_sealed_data_key(sealed_key));
+      MR_RETURN_IF_ERROR(txn->put(
+          std::string(keys::kMetaNodeDataKeyPrefix) + hex_encode(info.key_id), sealed_key));
+    }
   } else {
     kLog.error("cannot reseal the recovered data key; the next start will need recovery again",
                {{"reason", seal_key.error().message}});

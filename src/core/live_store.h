@@ -38,6 +38,9 @@ class LiveStore {
     store::Store* persistent = nullptr;      // the durable store (SQLite in production)
     store::Store* volatile_store = nullptr;  // memory, for state that is not persisted
     seal::SealKeyProvider* seal_keys = nullptr;
+    // shared: other Coordinators use the persistent store too (etcd). Seal mode Disabled is then
+    // refused, and a state written by replace() must still be the one this instance last saw.
+    bool shared = false;
   };
 
   // What open() found in the persistent store.
@@ -56,13 +59,19 @@ class LiveStore {
 
   explicit LiveStore(Deps deps);
 
-  // open inspects the persistent store at start-up; memory stays live unless kSealedState.
+  // open inspects the persistent store (at start-up, and on a shared store whenever another
+  // instance may have written a state); memory stays live unless kSealedState. The data key is
+  // unsealed from "meta:sealedDataKey" or, failing that, from this machine's node copy
+  // (keys::kMetaNodeDataKeyPrefix).
   // Errors (the Coordinator must not start): kDataLoss seal::kIntegrityFailure... when records
   // exist without a sealed data key, when the sealed data key names this seal key but does not
   // open, or when any record fails the integrity check; kFailedPrecondition when the state was
   // sealed by another kind of seal key source (TEE vs simulation), in another format version,
   // or when the seal key cannot be read; I/O errors of the store.
-  [[nodiscard]] Result<Found> open();
+  // |min_counter|: a sealed state whose commit counter is lower is refused as a replay (kDataLoss
+  // kIntegrityFailure; a Coordinator that followed a shared state up to some commit never goes
+  // back to an older one), and memory stays live.
+  [[nodiscard]] Result<Found> open(std::uint64_t min_counter = 0);
 
   // use_memory clears the in-memory store, lets |write| fill it, and makes it live. The
   // persistent store is left alone (a fresh start or recovery mode does not touch it).
@@ -89,12 +98,21 @@ class LiveStore {
   // SealedStore::open errors), and that it was sealed by our kind of seal key source
   // (kFailedPrecondition otherwise). Nothing becomes live.
   [[nodiscard]] Result<std::unique_ptr<seal::SealedStore>> verify(SecretBytes data_key) const;
+  // Reseal says where adopt() stores the data key sealed with this machine's seal key: as the
+  // state's sealed data key (recovery: the old one is lost), or as this node's copy next to it
+  // (joining a state that other Coordinators sharing the store hold).
+  enum class Reseal { kPrimary, kNodeCopy };
   // adopt makes the verified |state| live, resealing its data key with this machine's seal key
   // for |mode| and storing |new_recovery_data| if given, in one commit. A seal key that cannot
   // be read is logged (the next start needs recovery again), not an error.
   [[nodiscard]] Status adopt(std::unique_ptr<seal::SealedStore> state,
-                             std::optional<RecoveryData> new_recovery_data,
-                             manifest::SealMode mode);
+                             std::optional<RecoveryData> new_recovery_data, manifest::SealMode mode,
+                             Reseal reseal = Reseal::kPrimary);
+
+  // is_sealed tells whether the sealed persistent state is live (not memory).
+  [[nodiscard]] bool is_sealed() const { return sealed() != nullptr; }
+  // shared tells whether other Coordinators share the persistent store.
+  [[nodiscard]] bool shared() const { return deps_.shared; }
 
   // data_key returns a copy of the live data key (nullopt while the state is in memory).
   [[nodiscard]] std::optional<SecretBytes> data_key() const;
@@ -106,6 +124,9 @@ class LiveStore {
 
   Deps deps_;
   RecoveryData recovery_data_;
+  // The stored integrity root as open() last saw it (empty: none); what replace() expects to
+  // find while memory is live.
+  Bytes base_root_;
   // Guards sealed_. Exclusive while the live store changes, from the commit of the new state to
   // the swap; shared while a reader picks the live store and pins its snapshot.
   mutable std::shared_mutex swap_mu_;

@@ -170,6 +170,8 @@ Result<Snapshot> load_snapshot(store::ReadTransaction& txn) {
   MR_ASSIGN_OR_RETURN(s.secrets, read_secrets(txn, keys::kSecretPrefix));
   MR_ASSIGN_OR_RETURN(s.previous_secrets, read_secrets(txn, keys::kPreviousSecretPrefix));
   MR_ASSIGN_OR_RETURN(s.update_log_length, update_log_length(txn));
+  MR_ASSIGN_OR_RETURN(auto generation, txn.get(keys::kGeneration));
+  s.generation = generation.value_or(Bytes{});
   MR_RETURN_IF_ERROR(derive(s).map_error([](Error e) {
     return Error{ErrorCode::kDataLoss, "stored manifest: " + e.message};
   }));
@@ -183,6 +185,9 @@ Status write_snapshot(store::Transaction& txn, const Snapshot* prev, const Snaps
         store::put_string(txn, keys::kState, std::to_string(static_cast<int>(next.state))));
   }
   if (!prev || !same_ca(*prev->ca, *next.ca)) MR_RETURN_IF_ERROR(write_ca(txn, *next.ca));
+  if (!next.generation.empty() && (!prev || prev->generation != next.generation)) {
+    MR_RETURN_IF_ERROR(txn.put(keys::kGeneration, next.generation));
+  }
   if (!prev || !same_secret(prev->root_secret, next.root_secret)) {
     MR_RETURN_IF_ERROR(txn.put(keys::kRootSecret, next.root_secret->span()));
   }

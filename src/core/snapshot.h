@@ -46,6 +46,9 @@ struct Snapshot {
   SecretMap previous_secrets;            // the previous generation (spec 7.6)
   std::optional<PendingUpdate> pending;  // a multi-party update awaiting acknowledgements
   std::uint64_t update_log_length = 0;   // lines in the update log (records 0 .. length-1)
+  // keys::kGeneration: new random bytes with every commit that changes this state (empty before
+  // the first); Coordinators sharing a store reload when the stored one differs from theirs.
+  Bytes generation;
 
   // Derived from the manifest (derive()), not stored:
   std::map<std::string, manifest::ParameterTemplates, std::less<>> templates;  // per Marble type

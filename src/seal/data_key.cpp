@@ -67,6 +67,7 @@ Result<SealedKeyInfo> parse_header(ByteSpan sealed) {
     default:
       return fail(ErrorCode::kDataLoss, "sealed data key names an unknown key source");
   }
+  info.key_id.assign(sealed.begin() + (kHeaderSize - kKeyIdSize), sealed.begin() + kHeaderSize);
   return info;
 }
 

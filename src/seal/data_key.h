@@ -39,6 +39,7 @@ inline constexpr std::uint8_t kSealedDataKeyVersion = 2;
 struct SealedKeyInfo {
   KeyKind kind = KeyKind::kProductKey;
   KeySource source = KeySource::kTee;
+  Bytes key_id;  // the 16-byte seal key id (names a node's sealed copy of a shared data key)
 };
 
 // seal_data_key seals |dek| (16, 24 or 32 bytes) under |seal_key| (16 or 32 bytes), recording

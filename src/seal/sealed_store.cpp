@@ -493,12 +493,20 @@ Result<std::unique_ptr<SealedStore>> SealedStore::open(store::Store& inner, Secr
 Result<std::unique_ptr<SealedStore>> SealedStore::replace(
     store::Store& inner, SecretBytes dek, std::uint64_t previous_counter,
     const std::function<Status(store::Transaction&)>& write,
-    const std::function<void()>& before_commit) {
+    const std::function<void()>& before_commit, const std::optional<Bytes>& expected_root) {
   if (!valid_dek_size(dek.size())) return fail(dek_size_error(dek.size()));
   auto shared = std::make_shared<Shared>(inner, std::move(dek));
   auto base = std::make_shared<const Version>(Version{IntegrityIndex(), previous_counter, {}});
   shared->current = base;
   MR_ASSIGN_OR_RETURN(auto raw, inner.begin());
+  if (expected_root) {
+    MR_ASSIGN_OR_RETURN(auto stored, raw->get(keys::kIntegrityRoot));
+    if (stored.value_or(Bytes{}) != *expected_root) {
+      return fail(ErrorCode::kAborted,
+                  "the state changed (another Coordinator sharing the store committed) since "
+                  "this one last read it; nothing was written, retry");
+    }
+  }
   MR_RETURN_IF_ERROR(raw->erase_prefix(""));
   SealedTransaction txn(shared, std::move(raw), base, /*force_root=*/true);
   if (write) MR_RETURN_IF_ERROR(write(txn));
@@ -541,6 +549,10 @@ std::uint64_t SealedStore::counter() const {
 
 std::size_t SealedStore::records_for_test() const {
   return shared_->version()->index.size();
+}
+
+Bytes SealedStore::sealed_root() const {
+  return shared_->version()->sealed_root;
 }
 
 SecretBytes SealedStore::data_key() const {

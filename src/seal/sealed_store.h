@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,13 +80,17 @@ class SealedStore final : public store::Store {
   // replace erases everything in |inner| and, in the same transaction, writes the records that
   // |write| puts (sealed under |dek|) with a new integrity root whose counter is
   // |previous_counter| + 1. Returns the store over the new state. On any failure |inner| is
-  // unchanged. |before_commit|, if set, runs after |write|, right before the commit, while the
-  // inner store's writer lock is held: a caller takes there the lock that hides the commit from
-  // its readers, in the order every other commit takes the two (writer lock first).
+  // unchanged. With |expected_root| set, the stored integrity root (read in the same
+  // transaction) must be exactly those bytes (empty: no root at all), else kAborted: on a store
+  // several Coordinators share, another one changed the state this replace was decided on.
+  // |before_commit|, if set, runs after |write|, right before the commit, while the inner store's
+  // writer lock is held: a caller takes there the lock that hides the commit from its readers, in
+  // the order every other commit takes the two (writer lock first).
   [[nodiscard]] static Result<std::unique_ptr<SealedStore>> replace(
       store::Store& inner, SecretBytes dek, std::uint64_t previous_counter,
       const std::function<Status(store::Transaction&)>& write,
-      const std::function<void()>& before_commit = {});
+      const std::function<void()>& before_commit = {},
+      const std::optional<Bytes>& expected_root = std::nullopt);
 
   ~SealedStore() override;
   SealedStore(const SealedStore&) = delete;
@@ -100,6 +105,8 @@ class SealedStore final : public store::Store {
   [[nodiscard]] std::uint64_t counter() const;
   // records_for_test returns the number of records in the state (meta records included).
   [[nodiscard]] std::size_t records_for_test() const;
+  // sealed_root returns the stored form of the last root committed or verified here.
+  [[nodiscard]] Bytes sealed_root() const;
   // data_key returns a copy of the DEK.
   [[nodiscard]] SecretBytes data_key() const;
 

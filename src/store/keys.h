@@ -30,6 +30,9 @@ inline constexpr std::string_view kPreviousRootSecret = "previousRootSecret";
 inline constexpr std::string_view kManifest = "manifest";
 inline constexpr std::string_view kManifestSignature = "manifestSignature";
 inline constexpr std::string_view kPendingUpdate = "pendingUpdate";
+// A random value rewritten by every commit that changes the published state (not by activation
+// counters): Coordinators sharing a store reload their state when it changes.
+inline constexpr std::string_view kGeneration = "generation";
 
 // --- Table prefixes (sealed) ---
 inline constexpr std::string_view kCertificatePrefix = "certificate:";
@@ -49,6 +52,9 @@ inline constexpr std::string_view kUserPrefix = "user:";
 inline constexpr std::string_view kMetaPrefix = "meta:";
 // The data key sealed with the TEE seal key (seal::seal_data_key format).
 inline constexpr std::string_view kMetaSealedDataKey = "meta:sealedDataKey";
+// Several Coordinators sharing a store (etcd): the same data key sealed with each one's seal key,
+// under this prefix plus the hex seal key id (seal::SealedKeyInfo::key_id).
+inline constexpr std::string_view kMetaNodeDataKeyPrefix = "meta:sealedDataKey:";
 // Recovery data (spec 9.2), stored in clear next to the sealed records.
 inline constexpr std::string_view kMetaRecoveryData = "meta:recoveryData";
 // The store format version (ASCII decimal).

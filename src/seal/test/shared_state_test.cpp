@@ -129,5 +129,40 @@ TEST(SharedSealedState, OnEtcdAConflictingCommitIsRefusedAndRetried) {
   EXPECT_EQ((*a)->counter(), (*b)->counter());
 }
 
+// replace() decided on a state another instance has changed since (a second SetManifest racing
+// the first, a new manifest in recovery mode while another instance recovered): it writes
+// nothing and says kAborted.
+TEST(SharedSealedState, AReplaceDecidedOnAStaleRootWritesNothing) {
+  store::MemoryStore shared;
+  const SecretBytes dek = crypto::random_secret(32);
+  auto a = SealedStore::replace(shared, dek.clone(), 0, [](store::Transaction& t) {
+    return t.put("k", as_bytes(std::string_view("1")));
+  });
+  ASSERT_TRUE(a);
+  const Bytes seen = (*a)->sealed_root();
+  ASSERT_FALSE(seen.empty());
+  // Expected "no state yet", but A's state is there.
+  auto stale = SealedStore::replace(
+      shared, crypto::random_secret(32), 0,
+      [](store::Transaction& t) { return t.put("k", as_bytes(std::string_view("other"))); }, {},
+      Bytes{});
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kAborted);
+  EXPECT_EQ(*get(**a, "k"), "1");
+  // Another commit moved the root on: a replace based on the older root is refused too.
+  ASSERT_TRUE(put(**a, "k", "2"));
+  stale = SealedStore::replace(shared, crypto::random_secret(32), 1, {}, {}, seen);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kAborted);
+  EXPECT_EQ(*get(**a, "k"), "2");
+  // Based on the current root it goes through.
+  auto current = SealedStore::replace(
+      shared, crypto::random_secret(32), (*a)->counter(),
+      [](store::Transaction& t) { return t.put("k", as_bytes(std::string_view("3"))); }, {},
+      (*a)->sealed_root());
+  ASSERT_TRUE(current) << current.error().message;
+  EXPECT_EQ(*get(**current, "k"), "3");
+}
+
 }  // namespace
 }  // namespace mr::seal

@@ -1,0 +1,21 @@
+#pragma once
+// DataKeySource: where a Coordinator that shares its store with others (etcd) gets the data key
+// of a state it cannot unseal with its own seal key: from a running peer, after attesting it
+// (spec 2b, 13). The composition root implements it (peer discovery, the key server client);
+// the Core only asks.
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace mr::core {
+
+class DataKeySource {
+ public:
+  virtual ~DataKeySource() = default;
+  // fetch returns the data key held by another Coordinator. kUnavailable when no peer answers
+  // or none holds a key (the cluster is then in recovery); other codes name the peer and why
+  // it was refused. The key is only a candidate: the Core uses it only if it verifies the state.
+  [[nodiscard]] virtual Result<SecretBytes> fetch() = 0;
+};
+
+}  // namespace mr::core

@@ -1,0 +1,311 @@
+// Several Cores sharing one state in a real etcd (issue 14), in one process: each has its own
+// seal key (its own machine), gets the data key of a state another one wrote from a peer (here
+// asked in-process; the attested key server is tested in api/grpc), follows the others' commits,
+// counts activations across all of them, and refuses replayed states.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "base/testing/fake_clock.h"
+#include "base/testing/temp_dir.h"
+#include "core/client_api.h"
+#include "core/core.h"
+#include "crypto/hash.h"
+#include "gojson/go_json.h"
+#include "seal/file_seal_key_provider.h"
+#include "store/etcd/etcd_store.h"
+#include "store/etcd/testing/etcd_server.h"
+#include "store/keys.h"
+#include "store/memory/memory_store.h"
+#include "test_keys.h"
+
+namespace mr::core {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::testdata;
+
+class NoTeeIssuer final : public attestation::QuoteIssuer {
+ public:
+  Result<Bytes> issue(ByteSpan) override {
+    return fail(ErrorCode::kUnimplemented, std::string(attestation::kNoTeeMessage));
+  }
+};
+
+struct Node;
+
+// The other nodes' data keys, as their key servers would hand them over.
+class InProcessPeers final : public DataKeySource {
+ public:
+  InProcessPeers(std::vector<std::unique_ptr<Node>>& nodes, const Node* self)
+      : nodes_(nodes), self_(self) {}
+  Result<SecretBytes> fetch() override;
+  bool enabled = true;
+
+ private:
+  std::vector<std::unique_ptr<Node>>& nodes_;
+  const Node* self_;
+};
+
+struct Node {
+  std::filesystem::path seal_dir;
+  std::unique_ptr<store::EtcdStore> etcd;
+  store::MemoryStore memory;
+  std::unique_ptr<seal::FileSealKeyProvider> seal_keys;
+  std::unique_ptr<InProcessPeers> peers;
+  std::unique_ptr<Core> core;
+  std::unique_ptr<ClientApi> api;
+};
+
+Result<SecretBytes> InProcessPeers::fetch() {
+  if (!enabled) return fail(ErrorCode::kUnavailable, "peers switched off");
+  for (const auto& n : nodes_) {
+    if (n.get() == self_ || !n->core) continue;
+    if (auto key = n->core->shared_data_key()) return std::move(*key);
+  }
+  return fail(ErrorCode::kUnavailable, "no peer holds the data key");
+}
+
+std::string manifest(int max_activations = 0) {
+  gojson::Json j = gojson::Json::parse(testdata("../../samples/minimal.json"));
+  if (max_activations) j["Marbles"]["app"]["MaxActivations"] = max_activations;
+  return j.dump();
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto etcd = store::testing::EtcdServer::start();
+    ASSERT_TRUE(etcd) << etcd.error().message;
+    etcd_ = std::move(*etcd);
+    for (int i = 0; i < 3; ++i)
+      nodes_.push_back(std::make_unique<Node>());
+    for (int i = 0; i < 3; ++i) {
+      nodes_[i]->seal_dir = dir_.path() / ("node" + std::to_string(i));
+      start(i);
+    }
+  }
+  void TearDown() override {
+    for (auto& n : nodes_)
+      stop(*n);
+  }
+
+  void start(int i) {
+    Node& n = *nodes_[i];
+    store::EtcdStoreConfig config;
+    config.endpoints = {etcd_->endpoint()};
+    auto etcd = store::EtcdStore::open(std::move(config));
+    ASSERT_TRUE(etcd) << etcd.error().message;
+    n.etcd = std::move(*etcd);
+    n.seal_keys = std::make_unique<seal::FileSealKeyProvider>(n.seal_dir);
+    n.peers = std::make_unique<InProcessPeers>(nodes_, &n);
+    CoreDeps deps{&clock_, n.etcd.get(), &n.memory, n.seal_keys.get(), &issuer_, n.peers.get()};
+    CoreConfig config_core;
+    config_core.simulation = true;
+    auto core = Core::start(deps, config_core);
+    ASSERT_TRUE(core) << core.error().message;
+    n.core = std::move(*core);
+    n.api = std::make_unique<ClientApi>(*n.core);
+  }
+  static void stop(Node& n) {
+    n.api.reset();
+    n.core.reset();
+    n.etcd.reset();
+  }
+  Core& core(int i) { return *nodes_[i]->core; }
+  State state(int i) { return core(i).snapshot()->state; }
+
+  mr::testing::FakeClock clock_{*parse_rfc3339("2026-11-23T12:00:00Z")};
+  NoTeeIssuer issuer_;
+  mr::testing::TempDir dir_;
+  std::unique_ptr<store::testing::EtcdServer> etcd_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+TEST_F(ClusterTest, AManifestSetThroughOneIsJoinedByTheOthers) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
+  for (int i : {1, 2}) {
+    EXPECT_EQ(state(i), State::kAcceptingManifest) << "not synced yet";
+    ASSERT_TRUE(core(i).sync());
+    ASSERT_EQ(state(i), State::kAcceptingMarbles);
+    EXPECT_EQ(core(i).snapshot()->ca->root.der(), core(0).snapshot()->ca->root.der())
+        << "one CA for the whole cluster";
+    EXPECT_EQ(core(i).snapshot()->manifest->raw(), manifest());
+  }
+  // Each joined node stored its own sealed copy of the data key.
+  auto raw = *nodes_[0]->etcd->begin_read();
+  EXPECT_EQ(raw->list(store::keys::kMetaNodeDataKeyPrefix)->size(), 2u);
+  // A second manifest through a node that has not synced yet is refused: lock() syncs first.
+  auto again = nodes_[0]->api->set_manifest(manifest(5));
+  ASSERT_FALSE(again);
+  EXPECT_THAT(again.error().message, HasSubstr("not in expected state"));
+}
+
+TEST_F(ClusterTest, SetManifestOnTwoFreshNodesAtOnceLetsExactlyOneWin) {
+  std::vector<Status> results(3, ok());
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = nodes_[i]->api->set_manifest(manifest(i + 1));
+      results[i] = r ? ok() : Status(tl::unexpected(r.error()));
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  int won = 0;
+  for (const auto& r : results)
+    won += r.has_value() ? 1 : 0;
+  EXPECT_EQ(won, 1) << "a replace decided on a stale state must abort";
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(core(i).sync());
+    EXPECT_EQ(state(i), State::kAcceptingMarbles);
+  }
+  EXPECT_EQ(core(0).snapshot()->manifest->raw(), core(1).snapshot()->manifest->raw());
+  EXPECT_EQ(core(1).snapshot()->manifest->raw(), core(2).snapshot()->manifest->raw());
+}
+
+TEST_F(ClusterTest, ACommitThroughOneNodeIsFollowedByTheOthers) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
+  for (int i : {1, 2})
+    ASSERT_TRUE(core(i).sync());
+  {
+    auto guard = core(1).lock({State::kAcceptingMarbles});
+    ASSERT_TRUE(guard);
+    Snapshot next = guard->snapshot();
+    next.secrets["planted-by-b"] = manifest::Secret{};
+    ASSERT_TRUE(guard->commit(std::move(next), {"a line from B"}));
+  }
+  for (int i : {0, 2}) {
+    EXPECT_FALSE(core(i).snapshot()->secrets.contains("planted-by-b"));
+    ASSERT_TRUE(core(i).sync());
+    EXPECT_TRUE(core(i).snapshot()->secrets.contains("planted-by-b"));
+    EXPECT_EQ(core(i).update_log()->back(), "a line from B");
+  }
+}
+
+TEST_F(ClusterTest, MaxActivationsHoldsAcrossNodes) {
+  constexpr int kMax = 30;
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest(kMax)));
+  for (int i : {1, 2})
+    ASSERT_TRUE(core(i).sync());
+  constexpr int kClaims = 60;
+  std::mutex mu;
+  std::vector<std::uint64_t> counts;
+  int denied = 0;
+  std::vector<std::string> other;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClaims; ++t) {
+    threads.emplace_back([&, t] {
+      Core& c = core(t % 3);
+      auto r = c.claim_activation(c.snapshot(), "app", kMax);
+      std::scoped_lock lock(mu);
+      if (r) {
+        counts.push_back(*r);
+      } else if (r.error().code == ErrorCode::kPermissionDenied) {
+        ++denied;
+      } else {
+        other.push_back(r.error().message);
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  ASSERT_TRUE(other.empty()) << other.front();
+  std::sort(counts.begin(), counts.end());
+  std::vector<std::uint64_t> want(kMax);
+  std::iota(want.begin(), want.end(), 1);
+  EXPECT_EQ(counts, want) << "every count handed out once, none beyond the limit";
+  EXPECT_EQ(denied, kClaims - kMax);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(*core(i).activations("app"), static_cast<std::uint64_t>(kMax));
+}
+
+TEST_F(ClusterTest, RestartedNodesRejoinWithTheirOwnSealKeysOrFromAPeer) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
+  for (int i : {1, 2})
+    ASSERT_TRUE(core(i).sync());
+  const Bytes root = core(0).snapshot()->ca->root.der();
+  // All stopped; restarted with no peer to ask: each opens the state with its own seal key.
+  for (auto& n : nodes_)
+    stop(*n);
+  for (int i = 0; i < 3; ++i) {
+    nodes_[i]->peers.reset();
+    start(i);
+    nodes_[i]->peers->enabled = false;
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(state(i), State::kAcceptingMarbles) << "node " << i;
+    EXPECT_EQ(core(i).snapshot()->ca->root.der(), root);
+  }
+  // A node whose seal key is lost (a new machine) gets the key from a peer.
+  stop(*nodes_[2]);
+  std::filesystem::remove_all(nodes_[2]->seal_dir);
+  start(2);
+  EXPECT_EQ(state(2), State::kAcceptingMarbles);
+  EXPECT_EQ(core(2).snapshot()->ca->root.der(), root);
+}
+
+TEST_F(ClusterTest, WithNoKeyAnywhereEveryNodeIsInRecovery) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
+  for (auto& n : nodes_)
+    stop(*n);
+  for (auto& n : nodes_)
+    std::filesystem::remove_all(n->seal_dir);  // every machine lost its seal key
+  for (int i = 0; i < 3; ++i)
+    start(i);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(state(i), State::kRecovery) << "node " << i;
+  // Nobody holds the data key: syncing keeps every node in recovery, serving no key.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(core(i).sync());
+    EXPECT_EQ(state(i), State::kRecovery);
+    EXPECT_FALSE(core(i).shared_data_key().has_value());
+  }
+}
+
+// The host replays an older complete state into etcd: every node refuses it at its next sync
+// and keeps refusing; none goes back to the older state.
+TEST_F(ClusterTest, AReplayedOlderStateIsRefusedByEveryNode) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
+  for (int i : {1, 2})
+    ASSERT_TRUE(core(i).sync());
+  std::map<std::string, Bytes> old;
+  {
+    auto raw = *nodes_[0]->etcd->begin_read();
+    const std::vector<std::string> keys = *raw->list("");
+    for (const auto& key : keys)
+      old.emplace(key, **raw->get(key));
+  }
+  {
+    auto guard = core(1).lock({State::kAcceptingMarbles});
+    ASSERT_TRUE(guard);
+    Snapshot next = guard->snapshot();
+    next.secrets["later"] = manifest::Secret{};
+    ASSERT_TRUE(guard->commit(std::move(next)));
+  }
+  for (int i : {0, 2})
+    ASSERT_TRUE(core(i).sync());
+  {
+    auto raw = *nodes_[0]->etcd->begin();
+    ASSERT_TRUE(raw->erase_prefix(""));
+    for (const auto& [key, value] : old)
+      ASSERT_TRUE(raw->put(key, value));
+    ASSERT_TRUE(raw->commit());
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto s = core(i).sync();
+    ASSERT_FALSE(s) << "node " << i << " accepted a replayed state";
+    EXPECT_EQ(s.error().code, ErrorCode::kDataLoss);
+    EXPECT_THAT(s.error().message, HasSubstr("integrity"));
+    EXPECT_TRUE(core(i).snapshot()->secrets.contains("later"));
+  }
+}
+
+}  // namespace
+}  // namespace mr::core
