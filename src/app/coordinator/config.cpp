@@ -37,6 +37,20 @@ constexpr Setting kSettings[] = {
      true},
     {"EDG_COORDINATOR_ATTESTATION_DIR", "--attestation-dir",
      "development/tests only: Gramine's attestation directory (default /dev/attestation)", true},
+    {"EDG_COORDINATOR_STORE", "--store",
+     "sqlite:DIR (default: the seal directory) or etcd:URL[,URL...] (several Coordinators "
+     "sharing one state)"},
+    {"EDG_COORDINATOR_ETCD_PREFIX", "--etcd-prefix", "key prefix in etcd (default /marblerun/)"},
+    {"EDG_COORDINATOR_ETCD_CA", "--etcd-ca", "PEM file: CA of etcd's server certificates"},
+    {"EDG_COORDINATOR_ETCD_CERT", "--etcd-cert", "PEM file: client certificate for etcd"},
+    {"EDG_COORDINATOR_ETCD_KEY", "--etcd-key", "PEM file: key of the etcd client certificate"},
+    {"EDG_COORDINATOR_KEY_SERVER_ADDR", "--key-server-addr",
+     "etcd store: address serving the data key to attested peers (default :5433)"},
+    {"EDG_COORDINATOR_PEER_ADDR", "--peer-addr",
+     "etcd store: host:port other Coordinators reach the key server at (default: first DNS "
+     "name and the bound port)"},
+    {"EDG_COORDINATOR_ACCEPT_SIMULATED_PEERS", "--accept-simulated-peers",
+     "development only: 1: in simulation, exchange the data key with simulated peers", true},
     {"EDG_COORDINATOR_PCCS_URL", "--pccs-url",
      "PCCS or Intel PCS for Marble quote collateral (default "
      "https://api.trustedservices.intel.com)"},
@@ -64,7 +78,8 @@ Result<bool> parse_bool01(std::string_view name, std::string_view v) {
 
 // is_boolean tells whether |flag| takes 0 or 1 (and no value on the command line).
 bool is_boolean(std::string_view flag) {
-  return flag == "--simulation" || flag == "--dev-mode" || flag == "--debug";
+  return flag == "--simulation" || flag == "--dev-mode" || flag == "--debug" ||
+         flag == "--accept-simulated-peers";
 }
 
 // kProductionRefusal explains why a development setting is refused by the production build.
@@ -72,6 +87,71 @@ constexpr std::string_view kProductionRefusal =
     "this production build of the Coordinator has no simulation mode, dev mode or simulated "
     "attestation, so that no setting can turn attestation off; for development use "
     "marblerun-coordinator-sim (built by scripts/run.sh and scripts/test.sh, never installed)";
+
+void parse_store(const std::map<std::string, std::string, std::less<>>& values,
+                 CoordinatorConfig& c, std::vector<std::string>& problems) {
+  auto value = [&](const char* name) -> std::string {
+    auto it = values.find(name);
+    return it == values.end() ? std::string() : it->second;
+  };
+  c.sqlite_dir = c.seal_dir;
+  const std::string store = value("EDG_COORDINATOR_STORE");
+  if (store.starts_with("etcd:")) {
+    c.store = CoordinatorConfig::StoreKind::kEtcd;
+    c.etcd_endpoints = split(store.substr(5), ",");
+    for (const std::string& e : c.etcd_endpoints) {
+      if (!e.starts_with("http://") && !e.starts_with("https://")) {
+        problems.push_back(
+            fmt::format("EDG_COORDINATOR_STORE: etcd endpoint \"{}\" must be http://host:port or "
+                        "https://host:port",
+                        e));
+      }
+    }
+  } else if (store.starts_with("sqlite:")) {
+    c.sqlite_dir = store.substr(7);
+    if (c.sqlite_dir.empty())
+      problems.emplace_back("EDG_COORDINATOR_STORE: sqlite: needs a directory");
+  } else if (!store.empty()) {
+    problems.push_back(fmt::format(
+        "EDG_COORDINATOR_STORE: expected sqlite:DIR or etcd:URL[,URL...], got \"{}\"", store));
+  }
+  if (auto p = value("EDG_COORDINATOR_ETCD_PREFIX"); !p.empty()) c.etcd_prefix = p;
+  c.etcd_ca_file = value("EDG_COORDINATOR_ETCD_CA");
+  c.etcd_cert_file = value("EDG_COORDINATOR_ETCD_CERT");
+  c.etcd_key_file = value("EDG_COORDINATOR_ETCD_KEY");
+  if (c.etcd_cert_file.empty() != c.etcd_key_file.empty()) {
+    problems.emplace_back("EDG_COORDINATOR_ETCD_CERT and EDG_COORDINATOR_ETCD_KEY go together");
+  }
+  if (auto a = value("EDG_COORDINATOR_KEY_SERVER_ADDR"); !a.empty()) {
+    auto parsed = parse_listen_address(a);
+    if (!parsed) {
+      problems.push_back(
+          fmt::format("EDG_COORDINATOR_KEY_SERVER_ADDR: {}", parsed.error().message));
+    } else {
+      c.key_server_addr = *parsed;
+    }
+  }
+  c.peer_addr = value("EDG_COORDINATOR_PEER_ADDR");
+  if (!c.peer_addr.empty() && c.peer_addr.rfind(':') == std::string::npos) {
+    problems.push_back(
+        fmt::format("EDG_COORDINATOR_PEER_ADDR: expected host:port, got \"{}\"", c.peer_addr));
+  }
+  const std::string accept = value("EDG_COORDINATOR_ACCEPT_SIMULATED_PEERS");
+  if (auto b = parse_bool01("EDG_COORDINATOR_ACCEPT_SIMULATED_PEERS", accept); !b) {
+    problems.push_back(b.error().message);
+  } else {
+    c.accept_simulated_peers = *b;
+  }
+  if (c.store != CoordinatorConfig::StoreKind::kEtcd) {
+    for (const char* name : {"EDG_COORDINATOR_ETCD_PREFIX", "EDG_COORDINATOR_ETCD_CA",
+                             "EDG_COORDINATOR_ETCD_CERT", "EDG_COORDINATOR_ETCD_KEY",
+                             "EDG_COORDINATOR_KEY_SERVER_ADDR", "EDG_COORDINATOR_PEER_ADDR"}) {
+      if (!value(name).empty()) {
+        problems.push_back(fmt::format("{} needs EDG_COORDINATOR_STORE=etcd:...", name));
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -228,6 +308,8 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
       c.pccs_url = it->second;
     }
   }
+
+  parse_store(values, c, problems);
 
   if (!problems.empty()) return fail(ErrorCode::kInvalidArgument, join(problems, "\n"));
   return c;

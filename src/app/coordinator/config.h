@@ -52,6 +52,25 @@ struct CoordinatorConfig {
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kJson;
   std::string startup_manifest;  // path; applied before the servers start
+
+  // The persistent store (EDG_COORDINATOR_STORE): SQLite under the seal directory (default), or
+  // etcd shared by several Coordinators.
+  enum class StoreKind { kSqlite, kEtcd };
+  StoreKind store = StoreKind::kSqlite;
+  std::string sqlite_dir;                   // sqlite:PATH (default: seal_dir)
+  std::vector<std::string> etcd_endpoints;  // etcd:URL,URL,...
+  std::string etcd_prefix = "/marblerun/";
+  std::string etcd_ca_file;    // PEM CA of etcd's server certificates (https endpoints)
+  std::string etcd_cert_file;  // PEM client certificate for etcd (optional)
+  std::string etcd_key_file;   // its key
+  // Key distribution between Coordinators on etcd (spec 2b): where this one serves the data key
+  // to attested peers, and the host:port peers reach it at (default: the first DNS name and the
+  // bound port).
+  ListenAddress key_server_addr{"", 5433};
+  std::string peer_addr;
+  // accept_simulated_peers (development only): in simulation, hand the data key to (and take it
+  // from) peers that are in simulation too, without attestation.
+  bool accept_simulated_peers = false;
 };
 
 // parse_config builds the config from |env| (name → value) and |args| (argv without the program

@@ -17,11 +17,13 @@
 #include <map>
 #include <sstream>
 
+#include "api/grpc/key_server.h"
 #include "api/grpc/marble_identity.h"
 #include "api/grpc/marble_server.h"
 #include "api/rest/client_routes.h"
 #include "api/rest/core_identity.h"
 #include "api/rest/rest_server.h"
+#include "app/coordinator/cluster.h"
 #include "app/coordinator/config.h"
 #include "app/coordinator/fd_limit.h"
 #include "attestation/providers/gramine_issuer.h"
@@ -35,16 +37,20 @@
 #endif
 #include "base/environment.h"
 #include "base/log.h"
+#include "base/uuid.h"
 #include "core/client_api.h"
 #include "core/core.h"
 #include "core/marble_api.h"
 #include "core/secret_api.h"
 #include "core/update_api.h"
+#include "crypto/hash.h"
 #include "crypto/openssl/library_config.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 #include "seal/file_seal_key_provider.h"
 #include "seal/gramine_seal_key_provider.h"
+#include "store/etcd/etcd_store.h"
+#include "store/etcd/peer_registry.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -189,6 +195,62 @@ Result<Tee> choose_tee(const CoordinatorConfig& config, const Clock& clock) {
                      "marblerun-coordinator-sim (scripts/run.sh builds and starts it).");
 }
 
+// SharedStore: a store several Coordinators share (etcd) and what finding the others takes.
+struct SharedStore {
+  std::unique_ptr<store::EtcdStore> etcd;
+  std::unique_ptr<store::EtcdPeerRegistry> registry;
+  std::unique_ptr<attestation::PeerAttestation> attestation;
+  std::unique_ptr<PeerKeySource> peers;
+  std::string self_id;
+};
+
+Result<SharedStore> open_shared_store(const CoordinatorConfig& config, Tee& tee) {
+  store::EtcdStoreConfig etcd;
+  etcd.endpoints = config.etcd_endpoints;
+  etcd.key_prefix = config.etcd_prefix;
+  if (!config.etcd_ca_file.empty()) {
+    store::EtcdTls tls;
+    MR_ASSIGN_OR_RETURN(tls.ca_pem, read_file(config.etcd_ca_file));
+    if (!config.etcd_cert_file.empty()) {
+      MR_ASSIGN_OR_RETURN(tls.client_cert_pem, read_file(config.etcd_cert_file));
+      MR_ASSIGN_OR_RETURN(std::string key, read_file(config.etcd_key_file));
+      tls.client_key_pem = SecretBytes(as_bytes(key));
+    }
+    etcd.tls = std::move(tls);
+  }
+  SharedStore shared;
+  MR_ASSIGN_OR_RETURN(shared.etcd,
+                      store::EtcdStore::open(std::move(etcd))
+                          .map_error(Wrap("connecting to etcd (EDG_COORDINATOR_STORE)")));
+  MR_ASSIGN_OR_RETURN(shared.registry, store::EtcdPeerRegistry::open(*shared.etcd));
+  MR_ASSIGN_OR_RETURN(
+      shared.attestation,
+      attestation::PeerAttestation::create(
+          {tee.issuer.get(), tee.verifier.get(), config.simulation, config.accept_simulated_peers})
+          .map_error(Wrap("attesting this Coordinator for the key exchange")));
+  if (config.simulation && !config.accept_simulated_peers) {
+    kLog.warn(
+        "simulation mode on a shared store: without EDG_COORDINATOR_ACCEPT_SIMULATED_PEERS=1 no "
+        "data key is exchanged with other Coordinators; each opens the state with its own seal "
+        "key only");
+  } else if (config.simulation) {
+    kLog.warn(
+        "EDG_COORDINATOR_ACCEPT_SIMULATED_PEERS=1: the data key is handed to any simulated "
+        "Coordinator that reaches the key server, without attestation. Development only.");
+  }
+  const Bytes id = crypto::random_bytes(16);
+  std::array<std::uint8_t, 16> raw{};
+  std::copy(id.begin(), id.end(), raw.begin());
+  shared.self_id = Uuid::from_random_bytes(raw).to_string();
+  shared.peers =
+      std::make_unique<PeerKeySource>(*shared.registry, *shared.attestation, shared.self_id);
+  kLog.info("store: etcd", {{"endpoints", fmt::format("{}", fmt::join(config.etcd_endpoints, ","))},
+                            {"prefix", config.etcd_prefix},
+                            {"registry_prefix", shared.registry->prefix()},
+                            {"instance", shared.self_id}});
+  return shared;
+}
+
 // Applies EDG_STARTUP_MANIFEST. Upstream exits when the state already holds a manifest; here the
 // same manifest is accepted again (so restarts work) and a different one is refused.
 Status apply_startup_manifest(core::ClientApi& api, core::Core& core, const std::string& path) {
@@ -275,11 +337,27 @@ int run(int argc, char** argv) {
     std::cerr << kProgram << ": " << e.message << "\n";
     return 1;
   };
-  auto persistent = store::SqliteStore::open(config->seal_dir);
-  if (!persistent) return fatal(persistent.error());
+  std::unique_ptr<store::Store> sqlite;
+  SharedStore shared;
+  store::Store* persistent = nullptr;
+  if (config->store == CoordinatorConfig::StoreKind::kEtcd) {
+    auto opened = open_shared_store(*config, *tee);
+    if (!opened) return fatal(opened.error());
+    shared = std::move(*opened);
+    persistent = shared.etcd.get();
+  } else {
+    auto opened = store::SqliteStore::open(config->sqlite_dir);
+    if (!opened) return fatal(opened.error());
+    sqlite = std::move(*opened);
+    persistent = sqlite.get();
+  }
   store::MemoryStore volatile_store;
-  core::CoreDeps deps{&clock, persistent->get(), &volatile_store, tee->seal_keys.get(),
-                      tee->issuer.get()};
+  core::CoreDeps deps{&clock,
+                      persistent,
+                      &volatile_store,
+                      tee->seal_keys.get(),
+                      tee->issuer.get(),
+                      shared.peers.get()};
   auto core = core::Core::start(
       deps, core::CoreConfig{config->dns_names, config->simulation, config->dev_mode});
   if (!core) return fatal(core.error());
@@ -335,6 +413,39 @@ int run(int argc, char** argv) {
   if (!mesh) return fatal(mesh.error());
   if (auto st = (*mesh)->start(); !st) return fatal(st.error());
 
+  // A shared store: serve the data key to attested peers, register, follow the others.
+  std::unique_ptr<api::grpc::KeyServer> key_server;
+  std::unique_ptr<ClusterFollower> follower;
+  if (shared.etcd) {
+    core::Core* c = core->get();
+    api::grpc::KeyServerConfig key_config;
+    key_config.address = config->key_server_addr.to_string();
+    key_config.key = [c] { return c->shared_data_key(); };
+    key_config.attestation = shared.attestation.get();
+    key_config.require_same_enclave = [c] {
+      const auto s = c->snapshot();
+      if (!s->manifest) return true;
+      auto mode = manifest::parse_seal_mode(s->manifest->config.seal_mode);
+      return !mode || *mode != manifest::SealMode::kProductKey;
+    };
+    key_config.clock = &clock;
+    auto server = api::grpc::KeyServer::create(std::move(key_config));
+    if (!server) return fatal(server.error());
+    key_server = std::move(*server);
+    if (auto st = key_server->start(); !st) return fatal(st.error());
+    const std::string peer_addr =
+        !config->peer_addr.empty()
+            ? config->peer_addr
+            : fmt::format("{}:{}", config->dns_names.front(), key_server->port());
+    if (auto st = shared.registry->register_self(shared.self_id, peer_addr); !st)
+      return fatal(st.error());
+    auto f = ClusterFollower::start(**core, *shared.etcd);
+    if (!f) return fatal(f.error());
+    follower = std::move(*f);
+    kLog.info("key server listening; registered with the other Coordinators",
+              {{"key_server_port", key_server->port()}, {"peer_address", peer_addr}});
+  }
+
   const auto snapshot = (*core)->snapshot();
   kLog.info("Coordinator started",
             {{"state", static_cast<int>(snapshot->state)},
@@ -344,11 +455,15 @@ int run(int argc, char** argv) {
                           (*rest)->port())},
              {"marble_api_port", (*mesh)->port()},
              {"seal_dir", config->seal_dir},
+             {"store", config->store == CoordinatorConfig::StoreKind::kEtcd ? "etcd" : "sqlite"},
              {"build", kBuild == Build::kProduction ? "production" : "development"},
              {"simulation", snapshot->simulation}});
 
   const int sig = wait_for_signal();
   kLog.info("stopping", {{"signal", sig}});
+  follower.reset();
+  if (shared.registry) (void)shared.registry->deregister();
+  if (key_server) key_server->stop();
   (*mesh)->stop();
   (*rest)->stop();
   return 0;
