@@ -24,6 +24,9 @@ constexpr std::size_t kGenerationSize = 16;
 // kMaxClaimAttempts bounds the retries of a batch of activation claims that lost a race with
 // another Coordinator's commit on a shared store.
 constexpr int kMaxClaimAttempts = 50;
+// kMaxCommitAttempts bounds the rewrites of a state commit that lost a race with a commit of
+// activation counts by another Coordinator.
+constexpr int kMaxCommitAttempts = 20;
 
 std::string max_activations_message(std::uint64_t max, std::string_view marble_type) {
   return fmt::format("reached max activations count ({}) for marble type \"{}\"", max, marble_type);
@@ -41,16 +44,34 @@ Core::Guard::Guard(Core& core, std::unique_lock<std::mutex> lock)
 
 Status Core::Guard::commit(Snapshot next, const std::vector<std::string>& log_lines) {
   next.generation = crypto::random_bytes(kGenerationSize);
-  MR_ASSIGN_OR_RETURN(auto txn, core_->live_.begin());
-  MR_RETURN_IF_ERROR(write_snapshot(*txn, snap_.get(), next));
-  MR_RETURN_IF_ERROR(append_update_log(*txn, snap_->update_log_length, log_lines));
-  MR_RETURN_IF_ERROR(txn->commit());
+  for (int attempt = 1;; ++attempt) {
+    auto txn = core_->live_.begin();
+    Status written = txn ? ok() : Status(tl::unexpected(txn.error()));
+    if (written) written = write_snapshot(**txn, snap_.get(), next);
+    if (written) written = append_update_log(**txn, snap_->update_log_length, log_lines);
+    if (written) written = (*txn)->commit();
+    if (written) break;
+    // Lost a race with another Coordinator sharing the store (nothing was written). If it
+    // changed only what the published state does not hold (activation counts), |next| is still
+    // based on the current state: write it again. Otherwise the caller decides anew.
+    if (written.error().code != ErrorCode::kAborted || attempt == kMaxCommitAttempts) {
+      return written;
+    }
+    MR_ASSIGN_OR_RETURN(bool unchanged, core_->state_unchanged(*snap_));
+    if (!unchanged) return written;
+  }
   next.update_log_length = snap_->update_log_length + log_lines.size();
   next.quote = snap_->quote;
   next.simulation = snap_->simulation;
   core_->publish(std::move(next));
   snap_ = core_->snapshot();
   return ok();
+}
+
+Result<bool> Core::state_unchanged(const Snapshot& base) const {
+  MR_ASSIGN_OR_RETURN(auto txn, live_.begin_read());  // follows the other commit
+  MR_ASSIGN_OR_RETURN(auto generation, txn->get(keys::kGeneration));
+  return generation.value_or(Bytes{}) == base.generation;
 }
 
 Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
@@ -283,7 +304,19 @@ Status Core::replace_state(Guard& guard, Snapshot next, LiveStore::NewState key,
     if (old) MR_RETURN_IF_ERROR(copy_history(*old, txn));
     return append_update_log(txn, first_line, log_lines);
   };
-  MR_RETURN_IF_ERROR(live_.replace(std::move(key), write));
+  for (int attempt = 1;; ++attempt) {
+    // A data key per attempt: replace() consumes it. The recovery data belongs to it.
+    LiveStore::NewState attempt_key{key.data_key.clone(), key.recovery_data, key.seal_mode};
+    auto replaced = live_.replace(std::move(attempt_key), write);
+    if (replaced) break;
+    if (replaced.error().code != ErrorCode::kAborted || attempt == kMaxCommitAttempts) {
+      return replaced;
+    }
+    // As in Guard::commit: only activation counts changed meanwhile? Then copy them again.
+    MR_ASSIGN_OR_RETURN(bool unchanged, state_unchanged(*guard.snap_));
+    if (!unchanged) return replaced;
+    if (history == History::kKeep) MR_ASSIGN_OR_RETURN(old, live_.begin_read());
+  }
   next.update_log_length = first_line + log_lines.size();
   next.quote = guard.snap_->quote;
   next.simulation = guard.snap_->simulation;

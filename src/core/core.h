@@ -158,6 +158,9 @@ class Core {
   Core(CoreDeps deps, CoreConfig config);
   Status start_fresh(State state);
   Status sync_locked();
+  // state_unchanged tells whether the stored state still has |base|'s generation (only
+  // activation counts or meta records changed since).
+  Result<bool> state_unchanged(const Snapshot& base) const;
   Status join_locked();
   Result<bool> join_with_peer_key(std::uint64_t min_counter);
   Status enter_recovery_locked(std::string_view why);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -224,6 +225,39 @@ TEST_F(ClusterTest, MaxActivationsHoldsAcrossNodes) {
   EXPECT_EQ(denied, kClaims - kMax);
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(*core(i).activations("app"), static_cast<std::uint64_t>(kMax));
+}
+
+// A state commit on one node while another counts activations: the two touch different
+// records, so the state commit is written again on top of the counts instead of failing.
+TEST_F(ClusterTest, StateCommitsAreNotRefusedBecauseOfActivationsElsewhere) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest(100000)));
+  ASSERT_TRUE(core(1).sync());
+  std::atomic<bool> done{false};
+  std::atomic<int> claimed{0};
+  std::vector<std::thread> claimers;
+  for (int t = 0; t < 4; ++t) {
+    claimers.emplace_back([&] {
+      while (!done || claimed < 20) {
+        auto r = core(0).claim_activation(core(0).snapshot(), "app", 100000);
+        if (r) ++claimed;
+      }
+    });
+  }
+  for (int i = 0; i < 10; ++i) {
+    auto guard = core(1).lock({State::kAcceptingMarbles});
+    ASSERT_TRUE(guard) << guard.error().message;
+    Snapshot next = guard->snapshot();
+    next.secrets["s" + std::to_string(i)] = manifest::Secret{};
+    auto committed = guard->commit(std::move(next));
+    ASSERT_TRUE(committed) << "commit " << i << ": " << committed.error().message;
+  }
+  done = true;
+  for (auto& t : claimers)
+    t.join();
+  EXPECT_GT(claimed.load(), 0);
+  ASSERT_TRUE(core(0).sync());
+  EXPECT_TRUE(core(0).snapshot()->secrets.contains("s9"));
+  EXPECT_EQ(*core(1).activations("app"), static_cast<std::uint64_t>(claimed.load()));
 }
 
 TEST_F(ClusterTest, RestartedNodesRejoinWithTheirOwnSealKeysOrFromAPeer) {
