@@ -107,6 +107,7 @@ Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
     case LiveStore::Found::kSealedState:
       break;
   }
+  MR_RETURN_IF_ERROR(core->check_not_rolled_back());
   MR_ASSIGN_OR_RETURN(auto txn, core->live_.begin_read());
   MR_ASSIGN_OR_RETURN(Snapshot s, load_snapshot(*txn));
   MR_RETURN_IF_ERROR(core->quote_root(s));
@@ -114,6 +115,27 @@ Result<std::unique_ptr<Core>> Core::start(CoreDeps deps, CoreConfig config) {
             {{"state", static_cast<int>(s.state)}, {"commit", core->live_.counter()}});
   core->publish(std::move(s));
   return core;
+}
+
+// check_not_rolled_back: on a shared store, a running peer knows the latest commit; the state
+// this Coordinator just opened from the store must be at least that new (the peer committed or
+// verified it in the store before it answered). Without a peer to ask, nothing can be checked.
+Status Core::check_not_rolled_back() {
+  if (!deps_.peers) return ok();
+  auto peer = deps_.peers->fetch();
+  if (!peer) {
+    kLog.info("no other Coordinator to confirm the state's commit counter",
+              {{"reason", peer.error().message}});
+    return ok();
+  }
+  MR_ASSIGN_OR_RETURN(auto txn, live_.begin_read());  // follows any commit made meanwhile
+  if (live_.counter() < peer->counter) {
+    return fail(seal::integrity_failure({fmt::format(
+        "the store holds commit {} of the shared state, but a running Coordinator has seen "
+        "commit {}: the state in the store was rolled back (a replayed state)",
+        live_.counter(), peer->counter)}));
+  }
+  return ok();
 }
 
 Status Core::start_fresh(State state) {
@@ -238,7 +260,8 @@ Result<bool> Core::join_with_peer_key(std::uint64_t min_counter) {
     kLog.debug("no data key from another Coordinator", {{"reason", key.error().message}});
     return false;
   }
-  auto recovered = open_recovered(std::move(*key));
+  min_counter = std::max(min_counter, key->counter);
+  auto recovered = open_recovered(std::move(key->key));
   if (!recovered) {
     kLog.error("the data key another Coordinator handed over does not verify the shared state",
                {{"reason", recovered.error().message}});
@@ -315,7 +338,9 @@ Status Core::replace_state(Guard& guard, Snapshot next, LiveStore::NewState key,
     // As in Guard::commit: only activation counts changed meanwhile? Then copy them again.
     MR_ASSIGN_OR_RETURN(bool unchanged, state_unchanged(*guard.snap_));
     if (!unchanged) return replaced;
-    if (history == History::kKeep) MR_ASSIGN_OR_RETURN(old, live_.begin_read());
+    if (history == History::kKeep) {
+      MR_ASSIGN_OR_RETURN(old, live_.begin_read());
+    }
   }
   next.update_log_length = first_line + log_lines.size();
   next.quote = guard.snap_->quote;

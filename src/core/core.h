@@ -97,6 +97,9 @@ class Core {
   // shared_data_key returns the data key for a peer's key request: only while the sealed state
   // is live (nullopt in recovery mode or before the first manifest).
   [[nodiscard]] std::optional<SecretBytes> shared_data_key() const;
+  // shared_counter is the commit counter of the live state as last committed or verified here
+  // (sent with the data key: a peer that opens the store must find at least this commit).
+  [[nodiscard]] std::uint64_t shared_counter() const { return live_.counter(); }
 
   // snapshot returns the current published state (never null after start()).
   [[nodiscard]] SnapshotPtr snapshot() const;
@@ -157,6 +160,7 @@ class Core {
  private:
   Core(CoreDeps deps, CoreConfig config);
   Status start_fresh(State state);
+  Status check_not_rolled_back();
   Status sync_locked();
   // state_unchanged tells whether the stored state still has |base|'s generation (only
   // activation counts or meta records changed since).

@@ -144,6 +144,7 @@ class KeyService final : public keypb::API::CallbackService {
         return {::grpc::StatusCode::UNAVAILABLE, std::string(kNoKeyMessage)};
       }
       resp.set_key(key->data(), key->size());
+      if (config_.commit_counter) resp.set_commit_counter(config_.commit_counter());
       kLog.info("data key served to a peer Coordinator",
                 {{"peer", peer}, {"attested", !config_.attestation->simulation()}});
       return ::grpc::Status::OK;
@@ -340,9 +341,9 @@ class ServerQuoteVerifier final : public ::grpc::experimental::ExternalCertifica
   std::shared_ptr<CheckOutcome> outcome_;
 };
 
-Result<SecretBytes> fetch_key_impl(const std::string& target,
-                                   attestation::PeerAttestation& attestation,
-                                   std::chrono::milliseconds deadline) {
+Result<FetchedKey> fetch_key_impl(const std::string& target,
+                                  attestation::PeerAttestation& attestation,
+                                  std::chrono::milliseconds deadline) {
   namespace gx = ::grpc::experimental;
   const SystemClock clock;
   MR_ASSIGN_OR_RETURN(EphemeralIdentity id,
@@ -417,15 +418,17 @@ Result<SecretBytes> fetch_key_impl(const std::string& target,
   if (key->empty()) {
     return failf(ErrorCode::kDataLoss, "the Coordinator at {} answered without a key", target);
   }
-  SecretBytes out(ByteSpan(reinterpret_cast<const std::uint8_t*>(key->data()), key->size()));
+  FetchedKey out{
+      SecretBytes(ByteSpan(reinterpret_cast<const std::uint8_t*>(key->data()), key->size())),
+      resp.commit_counter()};
   secure_wipe(key->data(), key->size());
   return out;
 }
 
 }  // namespace
 
-Result<SecretBytes> fetch_key(const std::string& target, attestation::PeerAttestation& attestation,
-                              std::chrono::milliseconds deadline) {
+Result<FetchedKey> fetch_key(const std::string& target, attestation::PeerAttestation& attestation,
+                             std::chrono::milliseconds deadline) {
   try {
     return fetch_key_impl(target, attestation, deadline);
   } catch (const std::exception& e) {  // gRPC/protobuf must not throw across the module edge

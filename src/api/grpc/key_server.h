@@ -11,7 +11,7 @@
 //   MR_RETURN_IF_ERROR(server->start());                 // ":5433"
 //
 //   // One that cannot unseal the shared state asks a peer:
-//   MR_ASSIGN_OR_RETURN(SecretBytes key, fetch_key("10.0.0.7:5433", *peer_attestation, 10s));
+//   MR_ASSIGN_OR_RETURN(FetchedKey key, fetch_key("10.0.0.7:5433", *peer_attestation, 10s));
 //
 // Protocol (upstream's, EGo attested TLS):
 // - The server presents an ephemeral self-signed P-384 certificate, CN "MarbleRun Coordinator",
@@ -75,6 +75,9 @@ struct KeyServerConfig {
   // key returns the data key to hand out, or nullopt while this Coordinator holds none. Called
   // from worker threads, once per request that passed attestation.
   std::function<std::optional<SecretBytes>()> key;
+  // commit_counter (optional) returns the commit counter of the state |key| belongs to, sent
+  // along with the key (FetchedKey::commit_counter).
+  std::function<std::uint64_t()> commit_counter;
   // attestation checks peers and quotes this server's certificate. Borrowed; must outlive the
   // server.
   attestation::PeerAttestation* attestation = nullptr;
@@ -123,6 +126,13 @@ class KeyServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// FetchedKey is a key server's answer: the data key and the commit counter of the shared state
+// as the server last committed or verified it (0 from a server that does not say).
+struct FetchedKey {
+  SecretBytes key;
+  std::uint64_t commit_counter = 0;
+};
+
 // fetch_key asks the key server at |target| ("host:port") for the data key, within |deadline|:
 // makes an ephemeral client certificate, quotes it with |attestation|, checks the server's
 // certificate (its embedded quote, with check_peer and same enclave not required) during the
@@ -133,8 +143,8 @@ class KeyServer {
 // kDeadlineExceeded when it does not answer in time; kResourceExhausted when it is overloaded; the
 // issuer's error if this instance cannot quote; kDataLoss for an answer without a key.
 // |attestation| is borrowed for the call only.
-[[nodiscard]] Result<SecretBytes> fetch_key(const std::string& target,
-                                            attestation::PeerAttestation& attestation,
-                                            std::chrono::milliseconds deadline);
+[[nodiscard]] Result<FetchedKey> fetch_key(const std::string& target,
+                                           attestation::PeerAttestation& attestation,
+                                           std::chrono::milliseconds deadline);
 
 }  // namespace mr::api::grpc

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <vector>
 
 #include "api/grpc/key_server.h"
@@ -23,16 +24,23 @@ PeerKeySource::PeerKeySource(const store::EtcdPeerRegistry& registry,
       self_id_(std::move(self_id)),
       deadline_(deadline) {}
 
-Result<SecretBytes> PeerKeySource::fetch() {
+Result<core::PeerKey> PeerKeySource::fetch() {
   MR_ASSIGN_OR_RETURN(std::vector<store::Peer> peers,
                       registry_.peers().map_error(Wrap("listing the other Coordinators in etcd")));
   std::vector<std::string> reasons;
+  std::optional<core::PeerKey> best;
   for (const store::Peer& peer : peers) {
     if (peer.id == self_id_) continue;
     auto key = api::grpc::fetch_key(peer.address, attestation_, deadline_);
     if (key) {
-      kLog.info("received the data key from another Coordinator", {{"peer", peer.address}});
-      return key;
+      kLog.info("received the data key from another Coordinator",
+                {{"peer", peer.address}, {"commit", key->commit_counter}});
+      // Every running peer is asked: the newest commit any of them saw is what the store must
+      // hold at least (one that has not followed the latest commit yet reports less).
+      if (!best || key->commit_counter > best->counter) {
+        best = core::PeerKey{std::move(key->key), key->commit_counter};
+      }
+      continue;
     }
     reasons.push_back(key.error().message);
     // An attested peer that refuses us, or one that fails our attestation, is worth a line
@@ -42,6 +50,7 @@ Result<SecretBytes> PeerKeySource::fetch() {
                 {{"peer", peer.address}, {"reason", key.error().message}});
     }
   }
+  if (best) return std::move(*best);
   if (reasons.empty()) {
     return fail(ErrorCode::kUnavailable, "no other Coordinator is registered in etcd");
   }

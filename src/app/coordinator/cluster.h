@@ -33,10 +33,10 @@ class PeerKeySource final : public core::DataKeySource {
   // (skipped when asking).
   PeerKeySource(const store::EtcdPeerRegistry& registry, attestation::PeerAttestation& attestation,
                 std::string self_id, std::chrono::milliseconds deadline = std::chrono::seconds(3));
-  // fetch asks every registered peer but this one, in registry order, and returns the first
-  // key handed over. kUnavailable listing every peer and why it gave none, or "no other
+  // fetch asks every registered peer but this one and returns the key handed over with the
+  // highest commit counter. kUnavailable listing every peer and why it gave none, or "no other
   // Coordinator is registered" when alone.
-  [[nodiscard]] Result<SecretBytes> fetch() override;
+  [[nodiscard]] Result<core::PeerKey> fetch() override;
 
  private:
   const store::EtcdPeerRegistry& registry_;

@@ -421,6 +421,7 @@ int run(int argc, char** argv) {
     api::grpc::KeyServerConfig key_config;
     key_config.address = config->key_server_addr.to_string();
     key_config.key = [c] { return c->shared_data_key(); };
+    key_config.commit_counter = [c] { return c->shared_counter(); };
     key_config.attestation = shared.attestation.get();
     key_config.require_same_enclave = [c] {
       const auto s = c->snapshot();

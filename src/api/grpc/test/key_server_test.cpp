@@ -158,6 +158,7 @@ class KeyServerTest : public ::testing::Test {
       return SecretBytes(ByteSpan(kKey));
     };
     config.require_same_enclave = [same_enclave] { return same_enclave; };
+    config.commit_counter = [] { return std::uint64_t{42}; };
     config.clock = &clock_;
     auto s = KeyServer::create(std::move(config));
     ASSERT_TRUE(s) << s.error().message;
@@ -168,7 +169,9 @@ class KeyServerTest : public ::testing::Test {
   }
   std::string target() const { return "127.0.0.1:" + std::to_string(server_->port()); }
 
-  Result<SecretBytes> fetch(PeerAttestation* client) { return fetch_key(target(), *client, 10s); }
+  Result<SecretBytes> fetch(PeerAttestation* client) {
+    return fetch_key(target(), *client, 10s).map([](FetchedKey k) { return std::move(k.key); });
+  }
 
   static void expect_key(const Result<SecretBytes>& k) {
     ASSERT_TRUE(k) << k.error().message;
@@ -189,6 +192,14 @@ class KeyServerTest : public ::testing::Test {
 TEST_F(KeyServerTest, SimulationPeersThatAcceptEachOtherExchangeTheKey) {
   start(simulation(true));
   expect_key(fetch(simulation(true)));
+}
+
+TEST_F(KeyServerTest, TheCommitCounterComesWithTheKey) {
+  start(simulation(true));
+  auto k = fetch_key(target(), *simulation(true), 10s);
+  ASSERT_TRUE(k) << k.error().message;
+  EXPECT_TRUE(k->key.equals(kKey));
+  EXPECT_EQ(k->commit_counter, 42u);
 }
 
 TEST_F(KeyServerTest, SimulationServerWithoutTheFlagRefusesASimulationClient) {
