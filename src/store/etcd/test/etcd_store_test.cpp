@@ -211,7 +211,8 @@ TEST(EtcdStoreTest, CounterAcrossTwoStoresLosesNoUpdate) {
 }
 
 TEST(EtcdStoreTest, ErasePrefixThenPutInsideItIsOneTxn) {
-  // etcd refuses a Txn that puts a key inside a range it deletes; the store splits the range.
+  // etcd refuses a Txn that puts a key inside a range it deletes; the store deletes the keys the
+  // range held instead, one by one.
   auto etcd = start_etcd();
   ASSERT_NE(etcd, nullptr);
   auto store = open_store(*etcd);
@@ -237,6 +238,39 @@ TEST(EtcdStoreTest, ErasePrefixThenPutInsideItIsOneTxn) {
   EXPECT_EQ(*(*snap)->list(""), (std::vector<std::string>{"a:2", "a:4", "a;", "b"}));
   EXPECT_EQ(read(*store, "a:2"), "new");
   EXPECT_EQ(read(*store, "a;"), "old");
+}
+
+// An erased prefix is exactly what it held when the transaction began: a key another writer
+// creates in it meanwhile makes the commit abort (it would otherwise survive the erase).
+TEST(EtcdStoreTest, AKeyCreatedInAnErasedPrefixMeanwhileAbortsTheCommit) {
+  auto etcd = start_etcd();
+  ASSERT_NE(etcd, nullptr);
+  auto a = open_store(*etcd);
+  auto b = open_store(*etcd);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(put_commit(*a, "p:old", "1"));
+  auto txn = a->begin();
+  ASSERT_TRUE(txn.has_value());
+  ASSERT_TRUE((*txn)->erase_prefix("p:").has_value());
+  ASSERT_TRUE(put_string(**txn, "p:kept", "2").has_value());
+  ASSERT_TRUE(put_commit(*b, "p:planted", "3"));
+  auto committed = (*txn)->commit();
+  ASSERT_FALSE(committed.has_value());
+  EXPECT_EQ(committed.error().code, ErrorCode::kAborted);
+  txn->reset();
+  EXPECT_EQ(read(*a, "p:old"), "1");
+  EXPECT_EQ(read(*a, "p:planted"), "3");
+  EXPECT_EQ(read(*a, "p:kept"), std::nullopt);
+  // Begun again, it erases both and keeps only what it puts: one put and two deletes.
+  auto again = a->begin();
+  ASSERT_TRUE(again.has_value());
+  ASSERT_TRUE((*again)->erase_prefix("p:").has_value());
+  ASSERT_TRUE(put_string(**again, "p:kept", "2").has_value());
+  ASSERT_TRUE((*again)->commit().has_value());
+  auto snap = a->begin_read();
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(*(*snap)->list("p:"), (std::vector<std::string>{"p:kept"}));
 }
 
 TEST(EtcdStoreTest, FailsOverToTheNextEndpoint) {
