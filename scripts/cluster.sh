@@ -28,7 +28,10 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
+# SetManifest writes the whole state in one etcd Txn: about one operation per record (a manifest
+# with 120 secrets: ~530). etcd's defaults (128 operations, 1.5 MiB) fit samples/full.json only.
 etcd --name cluster-sh --data-dir "$WORK/etcd" \
+  --max-txn-ops 4096 --max-request-bytes 16777216 \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \

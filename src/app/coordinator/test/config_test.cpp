@@ -139,6 +139,64 @@ TEST(Config, DevelopmentBuildTakesAnAttestationDirectory) {
   EXPECT_EQ(c->attestation_dir, "/tmp/fake-tee");
 }
 
+TEST(Config, StoreSelection) {
+  auto sqlite = parse_config({}, {}, "/work", Build::kProduction);
+  ASSERT_TRUE(sqlite) << sqlite.error().message;
+  EXPECT_EQ(sqlite->store, CoordinatorConfig::StoreKind::kSqlite);
+  EXPECT_EQ(sqlite->sqlite_dir, "/work/marblerun-coordinator-data");
+
+  auto dir = parse_config({{"EDG_COORDINATOR_STORE", "sqlite:/var/lib/mr"}}, {}, "/work",
+                          Build::kProduction);
+  ASSERT_TRUE(dir) << dir.error().message;
+  EXPECT_EQ(dir->sqlite_dir, "/var/lib/mr");
+
+  auto etcd =
+      parse_config({{"EDG_COORDINATOR_STORE", "sqlite:/ignored"}},
+                   {"--store", "etcd:https://10.0.0.1:2379,https://10.0.0.2:2379", "--etcd-ca",
+                    "/ca.pem", "--etcd-cert", "/c.pem", "--etcd-key", "/k.pem", "--key-server-addr",
+                    ":15433", "--peer-addr", "coordinator-0.mr:15433", "--etcd-prefix", "/state/"},
+                   "/work", Build::kProduction);
+  ASSERT_TRUE(etcd) << etcd.error().message;
+  EXPECT_EQ(etcd->store, CoordinatorConfig::StoreKind::kEtcd);
+  EXPECT_EQ(etcd->etcd_endpoints,
+            (std::vector<std::string>{"https://10.0.0.1:2379", "https://10.0.0.2:2379"}));
+  EXPECT_EQ(etcd->etcd_ca_file, "/ca.pem");
+  EXPECT_EQ(etcd->key_server_addr.port, 15433);
+  EXPECT_EQ(etcd->peer_addr, "coordinator-0.mr:15433");
+  EXPECT_EQ(etcd->etcd_prefix, "/state/");
+  EXPECT_FALSE(etcd->accept_simulated_peers);
+}
+
+TEST(Config, StoreProblemsAreNamed) {
+  auto c = parse_config({{"EDG_COORDINATOR_STORE", "postgres://db"},
+                         {"EDG_COORDINATOR_ETCD_CERT", "/c.pem"},
+                         {"EDG_COORDINATOR_PEER_ADDR", "nohost"}},
+                        {}, "/work", Build::kDevelopment);
+  ASSERT_FALSE(c);
+  EXPECT_THAT(c.error().message, HasSubstr("expected sqlite:DIR or etcd:URL"));
+  EXPECT_THAT(c.error().message,
+              HasSubstr("EDG_COORDINATOR_ETCD_CERT and EDG_COORDINATOR_ETCD_KEY"));
+  EXPECT_THAT(c.error().message, HasSubstr("EDG_COORDINATOR_PEER_ADDR: expected host:port"));
+  auto endpoint = parse_config({{"EDG_COORDINATOR_STORE", "etcd:10.0.0.1:2379"}}, {}, "/work",
+                               Build::kDevelopment);
+  ASSERT_FALSE(endpoint);
+  EXPECT_THAT(endpoint.error().message, HasSubstr("must be http://host:port or https://"));
+  auto stray = parse_config({{"EDG_COORDINATOR_KEY_SERVER_ADDR", ":5433"}}, {}, "/work",
+                            Build::kDevelopment);
+  ASSERT_FALSE(stray);
+  EXPECT_THAT(stray.error().message, HasSubstr("needs EDG_COORDINATOR_STORE=etcd:"));
+  // Accepting simulated peers is a development setting: the production build refuses it.
+  auto production = parse_config({{"EDG_COORDINATOR_STORE", "etcd:http://127.0.0.1:2379"},
+                                  {"EDG_COORDINATOR_ACCEPT_SIMULATED_PEERS", "1"}},
+                                 {}, "/work", Build::kProduction);
+  ASSERT_FALSE(production);
+  EXPECT_THAT(production.error().message, HasSubstr("EDG_COORDINATOR_ACCEPT_SIMULATED_PEERS"));
+  auto development = parse_config({{"EDG_COORDINATOR_STORE", "etcd:http://127.0.0.1:2379"}},
+                                  {"--accept-simulated-peers"}, "/work", Build::kDevelopment);
+  ASSERT_TRUE(development) << development.error().message;
+  EXPECT_TRUE(development->accept_simulated_peers);
+}
+
 TEST(ListenAddressParse, Forms) {
   EXPECT_EQ(parse_listen_address(":80")->port, 80);
   EXPECT_EQ(parse_listen_address("[::]:1")->host, "::");
