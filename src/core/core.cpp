@@ -493,6 +493,30 @@ bool Core::try_commit_claims(const std::vector<Claim*>& batch, ClaimResults& res
 }
 
 Result<Bytes> Core::quote(ByteSpan report_data) const {
+Result<std::uint64_t> Core::raise_monotonic_counter(std::string_view id, std::uint64_t value) {
+  std::scoped_lock lock(mu_);
+  for (int attempt = 1;; ++attempt) {
+    MR_RETURN_IF_ERROR(sync_locked());
+    if (snapshot()->state != State::kAcceptingMarbles) {
+      return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
+    }
+    MR_ASSIGN_OR_RETURN(auto txn, live_.begin());
+    MR_ASSIGN_OR_RETURN(const std::uint64_t previous, read_monotonic_counter(*txn, id));
+    if (value <= previous) return previous;
+    MR_RETURN_IF_ERROR(write_monotonic_counter(*txn, id, value));
+    Status written = txn->commit();
+    if (written) return previous;
+    // Lost a race with another Coordinator sharing the store (nothing was written): follow it
+    // and decide again on the value it left, as commit_claims does.
+    if (written.error().code != ErrorCode::kAborted || !live_.shared() ||
+        attempt == kMaxClaimAttempts) {
+      return tl::unexpected(std::move(written).error());
+    }
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(crypto::random_bytes(1)[0] * 8 * std::min(attempt, 8)));
+  }
+}
+
   if (snapshot()->simulation) return Bytes{};
   return deps_.quote_issuer->issue(report_data).map_error(Wrap("failed to get quote"));
 }

@@ -153,6 +153,16 @@ class Core {
                                                        std::string_view marble_type,
                                                        std::uint64_t max);
 
+  // raise_monotonic_counter sets the monotonic counter |id| (spec 3.6) to |value| if that is
+  // greater than its stored value, under the write lock, and returns the value it had before (0
+  // if unset); a lower or equal |value| changes nothing. The counter is durable when this
+  // returns; the snapshot is not republished (counters are not part of it). State 3 only
+  // (kFailedPrecondition "server is not in expected state"). Store errors otherwise; a commit
+  // that lost a race with another Coordinator sharing the store is retried (kAborted after
+  // kMaxClaimAttempts).
+  [[nodiscard]] Result<std::uint64_t> raise_monotonic_counter(std::string_view id,
+                                                              std::uint64_t value);
+
   // quote returns a quote over |report_data|, or empty in simulation mode.
   [[nodiscard]] Result<Bytes> quote(ByteSpan report_data) const;
   [[nodiscard]] const Clock& clock() const { return *deps_.clock; }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
 
 #include "base/assert.h"
@@ -262,6 +263,23 @@ Result<std::uint64_t> read_activations(store::ReadTransaction& txn, std::string_
 Status write_activations(store::Transaction& txn, std::string_view marble_type,
                          std::uint64_t count) {
   return store::put_string(txn, keys::activations(marble_type), fmt::format("{:x}", count));
+}
+
+Result<std::uint64_t> read_monotonic_counter(store::ReadTransaction& txn, std::string_view id) {
+  MR_ASSIGN_OR_RETURN(auto raw, txn.get(keys::monotonic_counter(id)));
+  if (!raw) return std::uint64_t{0};
+  if (raw->size() != 8) return fail(ErrorCode::kDataLoss, "a monotonic counter record is corrupt");
+  std::uint64_t n = 0;
+  for (std::size_t i = 8; i-- > 0;)
+    n = (n << 8) | (*raw)[i];
+  return n;
+}
+
+Status write_monotonic_counter(store::Transaction& txn, std::string_view id, std::uint64_t value) {
+  std::array<std::uint8_t, 8> le{};
+  for (std::size_t i = 0; i < le.size(); ++i)
+    le[i] = static_cast<std::uint8_t>(value >> (8 * i));
+  return txn.put(keys::monotonic_counter(id), le);
 }
 
 Status copy_history(store::ReadTransaction& from, store::Transaction& to) {

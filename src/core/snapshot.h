@@ -89,6 +89,14 @@ using SnapshotPtr = std::shared_ptr<const Snapshot>;
 [[nodiscard]] Status write_activations(store::Transaction& txn, std::string_view marble_type,
                                        std::uint64_t count);
 
+// read_monotonic_counter returns the value of the monotonic counter |id| (0 if unset; spec 9.4:
+// 8 bytes little-endian). kDataLoss if the record is not 8 bytes long.
+[[nodiscard]] Result<std::uint64_t> read_monotonic_counter(store::ReadTransaction& txn,
+                                                           std::string_view id);
+// write_monotonic_counter stores |value| as the monotonic counter |id|.
+[[nodiscard]] Status write_monotonic_counter(store::Transaction& txn, std::string_view id,
+                                             std::uint64_t value);
+
 // copy_history copies the update log and every counter from |from| to |to| (a state rewritten
 // under a new data key keeps its history).
 [[nodiscard]] Status copy_history(store::ReadTransaction& from, store::Transaction& to);

@@ -16,12 +16,13 @@ Handler bind(Api* api, HandlerResult (*fn)(Api&, const RequestContext&)) {
 // route_table is THE table: every row of the client API. Rows of an absent service (|secrets|
 // or |updates| null) are left out.
 std::vector<Route> route_table(core::ClientApi& client, core::SecretApi* secrets,
-                               core::UpdateApi* updates) {
+                               core::UpdateApi* updates, core::FeatureApi* features = nullptr) {
   using namespace table;     // NOLINT(google-build-using-namespace): row aliases
   using namespace handlers;  // NOLINT(google-build-using-namespace): handler names
   auto c = [&client](auto fn) { return bind(&client, fn); };
   auto s = [secrets](auto fn) { return bind(secrets, fn); };
   auto u = [updates](auto fn) { return bind(updates, fn); };
+  auto f = [features](auto fn) { return bind(features, fn); };
 
   // clang-format off
   std::vector<Route> rows = {
@@ -39,6 +40,8 @@ std::vector<Route> route_table(core::ClientApi& client, core::SecretApi* secrets
     {kPost, "/api/v2/update-cancel",          kUser, kV2, k404,  kServer,            kCurrent,    u(cancel_v2)},
     {kGet,  "/api/v2/secrets",                kUser, kV2, k500,  kServer,            kCurrent,    s(secrets_get_v2)},
     {kPost, "/api/v2/secrets",                kUser, kV2, k500,  kServer,            kCurrent,    s(secrets_post_v2)},
+    {kPost, "/api/v2/sign-quote",             kOpen, kV2, k500,  kServer,            kCurrent,    f(sign_quote_v2),        core::kSignQuoteGate},
+    {kPost, "/api/v2/monotonic-counter",    kMarble, kV2, k500,  kServer,            kCurrent,    f(monotonic_counter_v2), core::kMonotonicCounterGate},
     {kGet,  "/status",                        kOpen, kV1, k500,  kServer,            kDeprecated, c(status_v1)},
     {kGet,  "/quote",                         kOpen, kV1, k500,  kServer,            kDeprecated, c(quote_v1)},
     {kGet,  "/manifest",                      kOpen, kV1, k500,  kServer,            kDeprecated, c(manifest_get_v1)},
@@ -60,14 +63,26 @@ std::vector<Route> route_table(core::ClientApi& client, core::SecretApi* secrets
 }  // namespace
 
 std::vector<Route> client_routes(const ClientServices& services) {
-  return route_table(services.client, &services.secrets, &services.updates);
+  return route_table(services.client, &services.secrets, &services.updates, services.features);
 }
 
 Router client_router(const ClientServices& services) {
   core::ClientApi& client = services.client;
-  return Router(client_routes(services), [&client](const std::optional<Bytes>& leaf) {
+  core::FeatureApi* features = services.features;
+  RouterPolicies policies;
+  policies.authenticate_user = [&client](const std::optional<Bytes>& leaf) {
     return client.authenticate_user(leaf);
-  });
+  };
+  if (features != nullptr) {
+    policies.authenticate_marble = [features](const std::optional<Bytes>& leaf) {
+      return features->authenticate_marble(leaf).map(
+          [](core::MarbleCaller m) { return MarblePeer{std::move(m.type), m.uuid}; });
+    };
+    policies.feature_enabled = [features](std::string_view gate) {
+      return features->enabled(gate);
+    };
+  }
+  return Router(client_routes(services), std::move(policies));
 }
 
 std::vector<Route> client_api_routes(core::ClientApi& api) {

@@ -11,6 +11,7 @@
 #include "api/rest/route.h"
 #include "api/rest/router.h"
 #include "core/client_api.h"
+#include "core/feature_api.h"
 #include "core/secret_api.h"
 #include "core/update_api.h"
 
@@ -25,13 +26,16 @@ struct ClientServices {
   core::ClientApi& client;
   core::SecretApi& secrets;
   core::UpdateApi& updates;
+  // features: sign-quote and monotonic-counter; null leaves their rows out (405).
+  core::FeatureApi* features = nullptr;
 };
 
 // client_routes returns the complete route table.
 [[nodiscard]] std::vector<Route> client_routes(const ClientServices& services);
 
 // client_router is the Router over client_routes, authenticating users by their TLS leaf
-// certificate (core::ClientApi::authenticate_user).
+// certificate (core::ClientApi::authenticate_user), Marbles by theirs and checking feature gates
+// against the current manifest (core::FeatureApi).
 [[nodiscard]] Router client_router(const ClientServices& services);
 
 // client_api_routes returns the rows of the table that need only |api| (status, quote,

@@ -37,10 +37,13 @@ Reply error_reply(const Route& route, const HandlerError& e) {
   Reply reply;
   switch (e.kind) {
     case Failure::kInput:
-      reply = v2 ? jsend::fail(400, nullptr, e.error.message) : jsend::error(400, e.error.message);
+      reply = v2 ? jsend::fail(400, e.data, e.error.message) : jsend::error(400, e.error.message);
       break;
     case Failure::kUnauthenticated:
-      reply = v2 ? jsend::fail(401, nullptr, e.error.message) : jsend::error(401, e.error.message);
+      reply = v2 ? jsend::fail(401, e.data, e.error.message) : jsend::error(401, e.error.message);
+      break;
+    case Failure::kForbidden:
+      reply = jsend::error(403, e.error.message);
       break;
     case Failure::kDomain:
       reply = jsend::error(http_status(route.errors, e.error.code), e.error.message);

@@ -3,8 +3,9 @@
 //
 //   | Failure          | v2                          | v1                      |
 //   |------------------|-----------------------------|-------------------------|
-//   | kInput           | 400 fail, data null         | 400 error               |
+//   | kInput           | 400 fail, data (null unless set) | 400 error          |
 //   | kUnauthenticated | 401 fail, data null         | 401 error               |
+//   | kForbidden       | 403 error (a feature gate is off)                     |
 //   | kDomain          | error, status by ErrorPolicy (kServerError 500, kBadRequest 400, kGone
 //   410, kNotFoundElseServerError 404/500) |
 //

@@ -10,6 +10,7 @@
 
 #include "api/rest/route.h"
 #include "core/client_api.h"
+#include "core/feature_api.h"
 #include "core/secret_api.h"
 #include "core/update_api.h"
 
@@ -76,6 +77,18 @@ namespace handlers {
 // map itself. Both answer null; a body that does not decode is an input error.
 [[nodiscard]] HandlerResult secrets_post_v2(core::SecretApi& api, const RequestContext& ctx);
 [[nodiscard]] HandlerResult secrets_post_v1(core::SecretApi& api, const RequestContext& ctx);
+
+// --- FeatureApi (feature_handlers.cpp; the Router checks the feature gates) ---
+
+// sign_quote_v2 verifies and signs the quote of {"sgxQuote": "<b64>"} and answers {"tcbStatus",
+// "verificationSignature"}. Input errors (400 fail) with upstream's data: {"sgxQuote": "failed
+// to parse JSON data"} and message "bad request: ..." for a body that does not decode,
+// {"sgxQuote": "quote verification failed: ..."} and message "quote verification failed" for a
+// quote that does not verify.
+[[nodiscard]] HandlerResult sign_quote_v2(core::FeatureApi& api, const RequestContext& ctx);
+// monotonic_counter_v2 raises the calling Marble's counter of {"name", "value"} and answers
+// {"value": <previous value>}; a body that does not decode is an input error.
+[[nodiscard]] HandlerResult monotonic_counter_v2(core::FeatureApi& api, const RequestContext& ctx);
 
 }  // namespace handlers
 }  // namespace mr::api::rest

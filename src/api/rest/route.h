@@ -18,14 +18,16 @@
 #include "api/rest/reply.h"
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/uuid.h"
 
 namespace mr::api::rest {
 
 enum class Method { kGet, kPost };
 
 // Auth is who may call a route. kUser: the client's TLS leaf certificate must belong to a
-// MarbleRun user (checked by the Router before the handler runs; 401 otherwise).
-enum class Auth { kNone, kUser };
+// MarbleRun user; kMarble: it must be a Marble certificate of this Coordinator (both checked by
+// the Router before the handler runs; 401 otherwise).
+enum class Auth { kNone, kUser, kMarble };
 
 // ApiVersion selects how client errors are reported: v2 answers input and auth problems with a
 // JSend "fail" (application/json), v1 with a JSend "error" (text/plain).
@@ -46,12 +48,19 @@ enum class Deprecation { kNone, kLogNotice };
 // answers 413 before the body is read whole.
 inline constexpr std::optional<std::size_t> kServerBodyLimit = std::nullopt;
 
+// MarblePeer is the Marble an Auth::kMarble route's caller authenticated as.
+struct MarblePeer {
+  std::string type;
+  Uuid uuid;
+};
+
 // RequestContext is what a handler sees of a request.
 struct RequestContext {
   std::string_view body;
   std::vector<std::pair<std::string, std::string>> query;  // decoded parameters, in order
   std::optional<Bytes> peer_certificate;  // DER of the client's TLS leaf certificate, if any
   std::string user;                       // the authenticated user of an Auth::kUser route
+  std::optional<MarblePeer> marble;       // the authenticated Marble of an Auth::kMarble route
 
   // query_value returns the first value of parameter |name| (Go's r.URL.Query().Get), or
   // nullopt if absent.
@@ -67,12 +76,14 @@ struct RequestContext {
 enum class Failure {
   kInput,            // the request itself is malformed (bad body, bad query): 400
   kUnauthenticated,  // the caller is not a known user: 401
+  kForbidden,        // the route's feature gate is off: 403 error (v1 and v2)
   kDomain,           // the operation failed: status by the route's ErrorPolicy
 };
 
 struct HandlerError {
   Failure kind = Failure::kDomain;
   Error error;  // message as clients see it (upstream's texts); never secrets or raw input
+  Json data;    // the JSend "data" of a v2 fail (null unless a handler sets it)
 };
 
 // HandlerResult is the JSend "data" of a successful call, or the error to report.
@@ -99,6 +110,10 @@ struct Route {
   std::optional<std::size_t> upstream_body_limit = kServerBodyLimit;
   Deprecation deprecation = Deprecation::kNone;
   Handler handler;
+  // feature: the manifest feature gate the route needs (e.g. "SignQuoteEndpoint"), checked by
+  // the Router before auth: 403 "<feature> feature is not enabled in the manifest" when off.
+  // Empty: none.
+  std::string_view feature;
 };
 
 // Short names for the route table (client_routes.cpp), so that each row fits on
@@ -108,6 +123,7 @@ inline constexpr Method kGet = Method::kGet;
 inline constexpr Method kPost = Method::kPost;
 inline constexpr Auth kOpen = Auth::kNone;
 inline constexpr Auth kUser = Auth::kUser;
+inline constexpr Auth kMarble = Auth::kMarble;
 inline constexpr ApiVersion kV1 = ApiVersion::kV1;
 inline constexpr ApiVersion kV2 = ApiVersion::kV2;
 inline constexpr ErrorPolicy k500 = ErrorPolicy::kServerError;

@@ -22,6 +22,24 @@ namespace mr::api::rest {
 // MarbleRun user name. Its error message is sent to the client as is (401).
 using UserAuthenticator = std::function<Result<std::string>(const std::optional<Bytes>& leaf_der)>;
 
+// MarbleAuthenticator maps a client's TLS leaf certificate to the Marble it was issued to. Its
+// error message is sent to the client as is (401).
+using MarbleAuthenticator = std::function<Result<MarblePeer>(const std::optional<Bytes>& leaf_der)>;
+
+// FeatureGate reports whether the current manifest enables a feature gate.
+using FeatureGate = std::function<bool(std::string_view feature)>;
+
+// RouterPolicies are what the Router checks before a handler runs; a missing one refuses every
+// route that needs it (401, or 403 for a feature gate).
+struct RouterPolicies {
+  UserAuthenticator authenticate_user;
+  MarbleAuthenticator authenticate_marble;
+  FeatureGate feature_enabled;
+};
+
+// feature_disabled_message is upstream's 403 text for a route whose feature gate is off.
+[[nodiscard]] std::string feature_disabled_message(std::string_view feature);
+
 // kUnknownUserMessage is upstream's 401 text.
 inline constexpr std::string_view kUnknownUserMessage =
     "unauthorized user: client certificate did not match any MarbleRun users";
@@ -31,6 +49,8 @@ class Router {
   // |routes| must have unique (method, path) pairs. Without |authenticate_user|, every
   // Auth::kUser route answers 401.
   explicit Router(std::vector<Route> routes, UserAuthenticator authenticate_user = nullptr);
+  // Router with every policy (Auth::kMarble routes and feature gates need theirs).
+  Router(std::vector<Route> routes, RouterPolicies policies);
 
   struct Resolution {
     const Route* route = nullptr;  // set when the request goes to a handler
@@ -42,15 +62,15 @@ class Router {
   [[nodiscard]] Resolution resolve(std::string_view method, std::string_view path,
                                    std::string_view raw_query) const;
 
-  // dispatch checks |route|'s auth policy, runs its handler and renders the result. Never
-  // throws: an exception escaping a handler becomes a logged 500.
+  // dispatch checks |route|'s feature gate, then its auth policy, runs its handler and renders the
+  // result. Never throws: an exception escaping a handler becomes a logged 500.
   [[nodiscard]] Reply dispatch(const Route& route, RequestContext ctx) const;
 
   [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;
-  UserAuthenticator authenticate_user_;
+  RouterPolicies policies_;
 };
 
 }  // namespace mr::api::rest

@@ -40,6 +40,7 @@
 #include "base/uuid.h"
 #include "core/client_api.h"
 #include "core/core.h"
+#include "core/feature_api.h"
 #include "core/marble_api.h"
 #include "core/secret_api.h"
 #include "core/update_api.h"
@@ -364,6 +365,7 @@ int run(int argc, char** argv) {
   core::ClientApi client_api(**core);
   core::SecretApi secret_api(**core);
   core::UpdateApi update_api(**core);
+  core::FeatureApi feature_api(**core, tee->verifier.get());  // sign-quote, monotonic counters
 
   // Metrics (and the activation event log) only when a Prometheus address is configured.
   std::unique_ptr<metrics::CoordinatorMetrics> metrics;
@@ -389,7 +391,7 @@ int run(int argc, char** argv) {
   rest_config.address = config->client_addr.to_string();
   rest_config.observer = metrics.get();
   auto rest = api::rest::RestServer::create(
-      rest_config, api::rest::client_router({client_api, secret_api, update_api}),
+      rest_config, api::rest::client_router({client_api, secret_api, update_api, &feature_api}),
       api::rest::core_tls_identity(**core));
   if (!rest) return fatal(rest.error());
   if (auto st = (*rest)->start(); !st) return fatal(st.error());
