@@ -53,7 +53,22 @@ std::string timestamp() {
   return s;
 }
 
+// epoch_seconds renders |now| as zap's EpochTimeEncoder does: seconds since the epoch as a
+// decimal number (here with microseconds).
+std::string epoch_seconds(std::chrono::system_clock::time_point now) {
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  return fmt::format("{}.{:06}", us / 1000000, us % 1000000);
+}
+
 }  // namespace
+
+std::optional<Format> parse_format(std::string_view name) {
+  if (name == "json") return Format::kJson;
+  if (name == "text") return Format::kText;
+  if (name == "zap") return Format::kZap;
+  return std::nullopt;
+}
 
 std::string json_escape(std::string_view s) {
   std::string out;
@@ -113,9 +128,14 @@ void set_capture_for_test(std::function<void(std::string_view)> capture) {
 void Logger::write(Level level, std::string_view msg, Fields fields) const {
   if (!enabled(level)) return;
   std::string line;
-  if (g_format.load() == Format::kJson) {
-    line = fmt::format(R"({{"ts":"{}","level":"{}","component":{},"msg":{})", timestamp(),
-                       level_name(level), json_escape(component_), json_escape(msg));
+  const Format format = g_format.load();
+  if (format == Format::kJson || format == Format::kZap) {
+    line = format == Format::kJson
+               ? fmt::format(R"({{"ts":"{}","level":"{}","component":{},"msg":{})", timestamp(),
+                             level_name(level), json_escape(component_), json_escape(msg))
+               : fmt::format(R"({{"level":"{}","ts":{},"caller":{},"msg":{})", level_name(level),
+                             epoch_seconds(std::chrono::system_clock::now()),
+                             json_escape(component_), json_escape(msg));
     for (const Field& f : fields) {
       line += fmt::format(",{}:{}", json_escape(f.key()), f.json_value());
     }

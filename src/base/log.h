@@ -6,18 +6,30 @@
 //   // {"ts":"2026-11-23T17:00:00.123Z","level":"info","component":"core","msg":"state
 //   changed","from":2,"to":3}
 //
+// Format::kZap writes upstream MarbleRun's (zap production) key names instead, for log pipelines
+// that expect them: {"level":"info","ts":1795453200.123456,"caller":"core","msg":"state
+// changed","from":2,"to":3} (ts in seconds since the epoch; caller is the component).
+//
 // Never pass keys, secrets, recovery data or raw request bodies as fields.
 
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace mr::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
-enum class Format { kJson, kText };
+enum class Format {
+  kJson,  // {"ts":"<RFC 3339>","level":..,"component":..,"msg":..,<fields>}
+  kText,  // <RFC 3339> <level> [<component>] <msg> key=value...
+  kZap,   // {"level":..,"ts":<epoch seconds>,"caller":<component>,"msg":..,<fields>} (upstream)
+};
+
+// parse_format maps "json", "text" or "zap" to its Format; nullopt for anything else.
+[[nodiscard]] std::optional<Format> parse_format(std::string_view name);
 
 // Field is one key/value pair; the value is rendered to JSON when the field is built.
 class Field {

@@ -28,7 +28,8 @@ constexpr Setting kSettings[] = {
     {"EDG_COORDINATOR_DEV_MODE", "--dev-mode",
      "development only: 1: a failing quote at startup is not fatal", true},
     {"EDG_DEBUG_LOGGING", "--debug", "1: debug log level"},
-    {"EDG_LOG_FORMAT", "--log-format", "json (default) or text"},
+    {"EDG_LOG_FORMAT", "--log-format",
+     "json (default), text, or zap (upstream's keys: level, ts, caller, msg)"},
     {"EDG_STARTUP_MANIFEST", "--startup-manifest", "manifest file applied at startup"},
     {"OE_SIMULATION", "--simulation",
      "development only: 1: simulation mode (no TEE, no attestation)", true},
@@ -277,13 +278,11 @@ Result<CoordinatorConfig> parse_config(const std::map<std::string, std::string>&
   boolean("EDG_DEBUG_LOGGING", debug);
   c.log_level = debug ? log::Level::kDebug : log::Level::kInfo;
   if (auto it = values.find("EDG_LOG_FORMAT"); it != values.end() && !it->second.empty()) {
-    if (it->second == "json") {
-      c.log_format = log::Format::kJson;
-    } else if (it->second == "text") {
-      c.log_format = log::Format::kText;
+    if (auto format = log::parse_format(it->second)) {
+      c.log_format = *format;
     } else {
       problems.push_back(
-          fmt::format("EDG_LOG_FORMAT: expected json or text, got \"{}\"", it->second));
+          fmt::format("EDG_LOG_FORMAT: expected json, text or zap, got \"{}\"", it->second));
     }
   }
   if (auto it = values.find("EDG_STARTUP_MANIFEST"); it != values.end())

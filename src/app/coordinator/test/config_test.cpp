@@ -49,9 +49,24 @@ TEST(Config, EveryProblemIsReported) {
   EXPECT_THAT(m, HasSubstr("unknown environment variable EDG_COORDINATOR_CLIENT_ADR"));
   EXPECT_THAT(m, HasSubstr("EDG_COORDINATOR_MESH_ADDR: missing port"));
   EXPECT_THAT(m, HasSubstr("EDG_COORDINATOR_DEV_MODE: expected 0 or 1, got \"yes\""));
-  EXPECT_THAT(m, HasSubstr("EDG_LOG_FORMAT: expected json or text"));
+  EXPECT_THAT(m, HasSubstr("EDG_LOG_FORMAT: expected json, text or zap, got \"xml\""));
   EXPECT_THAT(m, HasSubstr("unknown flag --sealdir"));
   EXPECT_THAT(m, HasSubstr("flag --client-addr needs a value"));
+}
+
+TEST(Config, LogFormats) {
+  const std::pair<const char*, log::Format> cases[] = {
+      {"json", log::Format::kJson}, {"text", log::Format::kText}, {"zap", log::Format::kZap}};
+  for (const auto& [name, format] : cases) {
+    auto c = parse_config({{"EDG_LOG_FORMAT", name}}, {}, "/", Build::kProduction);
+    ASSERT_TRUE(c) << name << ": " << c.error().message;
+    EXPECT_EQ(c->log_format, format) << name;
+    auto flag = parse_config({}, {"--log-format", name}, "/", Build::kProduction);
+    ASSERT_TRUE(flag) << name << ": " << flag.error().message;
+    EXPECT_EQ(flag->log_format, format) << name;
+  }
+  EXPECT_EQ(parse_config({}, {}, "/", Build::kProduction)->log_format, log::Format::kJson);
+  EXPECT_FALSE(parse_config({{"EDG_LOG_FORMAT", "ZAP"}}, {}, "/", Build::kProduction));
 }
 
 TEST(Config, IgnoredUpstreamVariablesAreAccepted) {
