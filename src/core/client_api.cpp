@@ -31,9 +31,6 @@ Result<StatusInfo> ClientApi::status() {
   if (s->state == State::kUninitialized) {
     return fail(ErrorCode::kInternal, "cannot determine coordinator status");
   }
-  if (s->simulation) {
-    kLog.warn("SIMULATION MODE: this Coordinator runs without a TEE; nothing it says is attested");
-  }
   return StatusInfo{static_cast<int>(s->state), std::string(state_message(s->state))};
 }
 
@@ -100,6 +97,7 @@ Result<SecretBytes> ClientApi::decrypt_recovery_secret(ByteSpan ciphertext) {
   MR_ASSIGN_OR_RETURN(auto guard, core_.lock({State::kRecovery}));
   if (!ephemeral_key_) return fail(ErrorCode::kFailedPrecondition, "ephemeral secret key not set");
   return crypto::rsa_oaep_decrypt(*ephemeral_key_, ciphertext).map_error([](Error e) {
+    kLog.warn("recovery secret refused: it does not decrypt with the ephemeral key");
     return std::move(e).with_code(ErrorCode::kInvalidArgument);
   });
 }
@@ -125,9 +123,13 @@ Result<RecoverResult> ClientApi::recover(SecretBytes secret, Bytes signature) {
   }
   if (!session_) session_.emplace(core_.stored_recovery_data());
   auto opens = [&](ByteSpan candidate) { return core_.opens_sealed_state(candidate); };
-  MR_ASSIGN_OR_RETURN(auto outcome, session_->add(std::move(secret), std::move(signature), opens)
-                                        .map_error(Wrap("setting recovery key")));
-  if (!outcome.key) return RecoverResult{outcome.remaining};
+  auto added = session_->add(std::move(secret), std::move(signature), opens);
+  if (!added) kLog.warn("recovery secret refused", {{"reason", added.error().message}});
+  MR_ASSIGN_OR_RETURN(auto outcome, std::move(added).map_error(Wrap("setting recovery key")));
+  if (!outcome.key) {
+    kLog.info("recovery secret received", {{"remaining", outcome.remaining}});
+    return RecoverResult{outcome.remaining};
+  }
 
   // All secrets are in. Adopt the state only if every record verifies, it holds a manifest and
   // runs (state 3), and the recovery keys of that manifest signed the uploads. A failure ends
@@ -149,7 +151,10 @@ Result<RecoverResult> ClientApi::recover(SecretBytes secret, Bytes signature) {
   }();
   session_.reset();
   if (!adopted) {
-    kLog.warn("recovery refused", {{"error", adopted.error().message}});
+    kLog.warn(
+        "recovery refused; the Coordinator stays in recovery mode: upload the recovery "
+        "secrets again (`marblerun recover`) or set a new manifest",
+        {{"error", adopted.error().message}});
     return fail(adopted.error());
   }
   ephemeral_key_.reset();

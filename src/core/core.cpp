@@ -291,8 +291,9 @@ Result<bool> Core::join_with_peer_key(std::uint64_t min_counter) {
 Status Core::enter_recovery_locked(std::string_view why) {
   kLog.warn(
       "RECOVERY MODE: the shared state cannot be opened by this Coordinator and no other "
-      "Coordinator handed over its data key. Recover it with `marblerun recover` against any "
-      "Coordinator of the cluster (the others then join), or set a new manifest to discard it.",
+      "Coordinator handed over its data key. Recover it with `marblerun recover <secret> "
+      "<coordinator>` against any Coordinator of the cluster (the others then join), using the "
+      "recovery secrets of its manifest's RecoveryKeys, or set a new manifest to discard it.",
       {{"reason", std::string(why)}});
   return start_fresh(State::kRecovery);
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/encoding.h"
+#include "base/log.h"
 #include "base/strings.h"
 #include "core/transitions.h"
 #include "core/update_log.h"
@@ -10,6 +11,8 @@
 
 namespace mr::core {
 namespace {
+
+const log::Logger kLog("secrets");
 
 Error invalid(std::string msg) {
   return Error{ErrorCode::kInvalidArgument, std::move(msg)};
@@ -162,7 +165,12 @@ Status SecretApi::set(const std::string& user, const manifest::NameMap<UserSecre
         format_update_log_line(core_.clock().now(), "Secret set",
                                {{"user", user}, {"secret", name}, {"type", secret.type}}));
   }
-  return guard.commit(std::move(next), lines);
+  MR_RETURN_IF_ERROR(guard.commit(std::move(next), lines));
+  std::vector<std::string> names;  // names only: never a value
+  for (const auto& [name, secret] : updated)
+    names.push_back(name);
+  kLog.info("secrets set", {{"user", user}, {"secrets", join(names, ",")}});
+  return ok();
 }
 
 }  // namespace mr::core

@@ -132,6 +132,9 @@ Result<UpdateResult> UpdateApi::start_full_update(Core::Guard& guard, const std:
   Snapshot next = s;
   next.pending = p;
   MR_RETURN_IF_ERROR(guard.commit(std::move(next), {line}));
+  kLog.info("manifest update initiated", {{"user", user},
+                                          {"fingerprint", fp},
+                                          {"missing_acknowledgments", p.missing_acknowledgments}});
   if (p.missing_acknowledgments == 0) return apply(guard, m);
   return UpdateResult{p.missing_acknowledgments, p.missing_users(), std::nullopt, false};
 }
@@ -164,6 +167,10 @@ Result<UpdateResult> UpdateApi::acknowledge(const std::string& user, const std::
                                {"missingAcknowledgments", p.missing_acknowledgments},
                                {"missingUsers", names_json(p.missing_users())},
                                {"manifestFingerprint", fingerprint(p.manifest_raw)}})}));
+  kLog.info("manifest update acknowledged",
+            {{"user", user},
+             {"fingerprint", fingerprint(p.manifest_raw)},
+             {"missing_acknowledgments", p.missing_acknowledgments}});
   if (p.missing_acknowledgments > 0)
     return UpdateResult{p.missing_acknowledgments, p.missing_users(), std::nullopt, false};
   MR_ASSIGN_OR_RETURN(auto m, manifest::Manifest::parse(p.manifest_raw));
@@ -180,13 +187,15 @@ Status UpdateApi::cancel(const std::string& user) {
                  "user {} is not allowed to cancel the manifest update", user);
   }
   if (!s.pending) return fail(ErrorCode::kNotFound, "no update in progress");
+  const std::string fp = fingerprint(s.pending->manifest_raw);
   Snapshot next = s;
   next.pending.reset();
-  return guard.commit(
+  MR_RETURN_IF_ERROR(guard.commit(
       std::move(next),
-      {format_update_log_line(
-          core_.clock().now(), "Complete Manifest update cancelled by user",
-          {{"user", user}, {"manifestFingerprint", fingerprint(s.pending->manifest_raw)}})});
+      {format_update_log_line(core_.clock().now(), "Complete Manifest update cancelled by user",
+                              {{"user", user}, {"manifestFingerprint", fp}})}));
+  kLog.info("manifest update cancelled", {{"user", user}, {"fingerprint", fp}});
+  return ok();
 }
 
 Result<std::vector<std::string>> UpdateApi::log() {

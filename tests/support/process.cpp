@@ -83,7 +83,7 @@ std::unique_ptr<CoordinatorProcess> CoordinatorProcess::start(const CoordinatorO
   p->pid_ = spawn(argv, env, fd);
   close(fd);
   const std::regex client_re(
-      R"re("component":"rest","msg":"client API listening".*"port":(\d+))re");
+      R"re("(?:component|caller)":"rest","msg":"client API listening".*"port":(\d+))re");
   const std::regex mesh_re(R"re("msg":"Marble API listening".*"port":(\d+))re");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {

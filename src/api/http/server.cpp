@@ -612,11 +612,14 @@ class Session : public std::enable_shared_from_this<Session> {
                                                request_bytes_, response_bytes_});
     }
     observed_ = false;
-    server_.log.info("request", {{"method", method_},
-                                 {"path", path_},
-                                 {"status", status},
-                                 {"duration_ms", ms},
-                                 {"remote", remote_}});
+    // At debug: at info a normal workflow's log would be mostly these. Failures (the client
+    // API's "request failed", warn for 5xx) and security events have lines of their own.
+    if (!log::enabled(log::Level::kDebug)) return;  // skip rendering the fields
+    server_.log.debug("request", {{"method", method_},
+                                  {"path", path_},
+                                  {"status", status},
+                                  {"duration_ms", ms},
+                                  {"remote", remote_}});
   }
 
   void reset_request() {

@@ -467,8 +467,9 @@ int run(int argc, char** argv) {
   follower.reset();
   if (shared.registry) (void)shared.registry->deregister();
   if (key_server) key_server->stop();
-  (*mesh)->stop();
+  (*mesh)->stop();  // logs "Marble API stopped"
   (*rest)->stop();
+  kLog.info("client API stopped");
   return 0;
 }
 
