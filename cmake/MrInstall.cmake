@@ -14,7 +14,7 @@ if(TARGET marble)
   install(TARGETS marble LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
   foreach(header
           marble/activation.h marble/apply.h marble/parameters.h marble/transport.h
-          marble/grpc_transport.h base/bytes.h base/clock.h base/result.h
+          marble/grpc_transport.h marble/monotonic_counter.h base/bytes.h base/clock.h base/result.h
           attestation/quote_issuer.h attestation/simulated/no_tee_issuer.h)
     get_filename_component(dir ${header} DIRECTORY)
     install(FILES ${PROJECT_SOURCE_DIR}/src/${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/marblerun/${dir})
