@@ -493,7 +493,6 @@ bool Core::try_commit_claims(const std::vector<Claim*>& batch, ClaimResults& res
   return false;
 }
 
-Result<Bytes> Core::quote(ByteSpan report_data) const {
 Result<std::uint64_t> Core::raise_monotonic_counter(std::string_view id, std::uint64_t value) {
   std::scoped_lock lock(mu_);
   for (int attempt = 1;; ++attempt) {
@@ -518,6 +517,7 @@ Result<std::uint64_t> Core::raise_monotonic_counter(std::string_view id, std::ui
   }
 }
 
+Result<Bytes> Core::quote(ByteSpan report_data) const {
   if (snapshot()->simulation) return Bytes{};
   return deps_.quote_issuer->issue(report_data).map_error(Wrap("failed to get quote"));
 }
