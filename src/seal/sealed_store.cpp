@@ -522,7 +522,21 @@ Result<std::unique_ptr<store::Transaction>> SealedStore::begin() {
   // the transaction: on a store several Coordinators share (etcd), its commit then fails if
   // another one committed meanwhile, and a root other than the one last seen here means another
   // one committed before: its state is verified and becomes the base.
-  MR_ASSIGN_OR_RETURN(VersionPtr base, shared_->follow(*inner, shared_->version()));
+  VersionPtr base = shared_->version();
+  MR_ASSIGN_OR_RETURN(auto stored, inner->get(keys::kIntegrityRoot));
+  if (!stored || *stored != base->sealed_root) {
+    // Verified through a snapshot, not through |inner|: every key read through the transaction
+    // becomes a compare of its commit (etcd bounds them, --max-txn-ops), and the root read above
+    // already makes the commit fail if anything changed. The snapshot may be newer than |inner|;
+    // then the state moved on meanwhile and the commit would fail anyway.
+    MR_ASSIGN_OR_RETURN(auto snapshot, shared_->inner.begin_read());
+    MR_ASSIGN_OR_RETURN(base, shared_->follow(*snapshot, base));
+    if (!stored || *stored != base->sealed_root) {
+      return fail(ErrorCode::kAborted,
+                  "the state changed (another Coordinator sharing the store committed) while "
+                  "this transaction began; nothing was written, retry");
+    }
+  }
   return std::unique_ptr<store::Transaction>(std::make_unique<SealedTransaction>(
       shared_, std::move(inner), std::move(base), /*force_root=*/false));
 }

@@ -200,6 +200,24 @@ struct EtcdStore::Shared {
     return std::optional<mvccpb::KeyValue>(std::move(*resp.mutable_kvs(0)));
   }
 
+  // list_records returns the store keys starting with |p| at |revision| with their values, in
+  // etcd's (byte-wise) order: one request for what would otherwise be one per key.
+  Result<std::vector<std::pair<std::string, std::string>>> list_records(std::string_view p,
+                                                                        std::int64_t revision) {
+    etcdserverpb::RangeRequest req;
+    const std::string from = prefix + std::string(p);
+    req.set_key(from);
+    req.set_range_end(etcd_internal::range_end_of(from));
+    req.set_revision(revision);
+    MR_ASSIGN_OR_RETURN(etcdserverpb::RangeResponse resp,
+                        range(req, fmt::format("reading \"{}\"...", p)));
+    std::vector<std::pair<std::string, std::string>> records;
+    records.reserve(static_cast<std::size_t>(resp.kvs_size()));
+    for (auto& kv : *resp.mutable_kvs())
+      records.emplace_back(kv.key().substr(prefix.size()), std::move(*kv.mutable_value()));
+    return records;
+  }
+
   // list_keys returns the store keys starting with |p| at |revision|, in etcd's (byte-wise) order.
   Result<std::vector<std::string>> list_keys(std::string_view p, std::int64_t revision) {
     etcdserverpb::RangeRequest req;

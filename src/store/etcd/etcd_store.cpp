@@ -146,18 +146,35 @@ class EtcdReadTransaction final : public ReadTransaction {
       : shared_(std::move(shared)), revision_(revision) {}
 
   Result<std::optional<Bytes>> get(std::string_view key) override {
+    // A listed prefix brought its values along (same revision, so the same answer).
+    if (auto it = cache_.find(key); it != cache_.end()) return std::optional<Bytes>(it->second);
+    for (const std::string& p : cached_prefixes_) {
+      if (starts_with(key, p)) return std::optional<Bytes>();
+    }
     MR_ASSIGN_OR_RETURN(auto kv, shared_->read_key(key, revision_));
     if (!kv) return std::optional<Bytes>();
     return std::optional<Bytes>(to_bytes(kv->value()));
   }
 
+  // list reads the values too, in the same request: whoever lists usually reads what it listed
+  // (verifying a state reads every record), and each get() would be a round trip to etcd.
   Result<std::vector<std::string>> list(std::string_view prefix) override {
-    return shared_->list_keys(prefix, revision_);
+    MR_ASSIGN_OR_RETURN(auto records, shared_->list_records(prefix, revision_));
+    std::vector<std::string> keys;
+    keys.reserve(records.size());
+    for (auto& [key, value] : records) {
+      keys.push_back(key);
+      cache_.insert_or_assign(std::move(key), to_bytes(value));
+    }
+    cached_prefixes_.emplace_back(prefix);
+    return keys;
   }
 
  private:
   std::shared_ptr<EtcdStore::Shared> shared_;
   std::int64_t revision_;
+  std::map<std::string, Bytes, std::less<>> cache_;
+  std::vector<std::string> cached_prefixes_;
 };
 
 // EtcdTransaction reads at revision_ and buffers its writes; commit() sends them in one Txn
