@@ -447,6 +447,8 @@ void Core::commit_claims(const std::vector<Claim*>& batch) {
 bool Core::try_commit_claims(const std::vector<Claim*>& batch, ClaimResults& results) {
   results.reserve(batch.size());
   auto txn = live_.begin();
+  // Another Coordinator committed while the transaction began: a lost race too.
+  if (!txn && txn.error().code == ErrorCode::kAborted && live_.shared()) return true;
   if (!txn) {
     for (Claim* c : batch)
       results.emplace_back(c, tl::unexpected(txn.error()));
@@ -500,12 +502,15 @@ Result<std::uint64_t> Core::raise_monotonic_counter(std::string_view id, std::ui
     if (snapshot()->state != State::kAcceptingMarbles) {
       return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
     }
-    MR_ASSIGN_OR_RETURN(auto txn, live_.begin());
-    MR_ASSIGN_OR_RETURN(const std::uint64_t previous, read_monotonic_counter(*txn, id));
-    if (value <= previous) return previous;
-    MR_RETURN_IF_ERROR(write_monotonic_counter(*txn, id, value));
-    Status written = txn->commit();
-    if (written) return previous;
+    auto txn = live_.begin();
+    Status written = txn ? ok() : Status(tl::unexpected(txn.error()));
+    if (written) {
+      MR_ASSIGN_OR_RETURN(const std::uint64_t previous, read_monotonic_counter(**txn, id));
+      if (value <= previous) return previous;
+      MR_RETURN_IF_ERROR(write_monotonic_counter(**txn, id, value));
+      written = (*txn)->commit();
+      if (written) return previous;
+    }
     // Lost a race with another Coordinator sharing the store (nothing was written): follow it
     // and decide again on the value it left, as commit_claims does.
     if (written.error().code != ErrorCode::kAborted || !live_.shared() ||
