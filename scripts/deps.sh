@@ -9,6 +9,7 @@ PACKAGES=(
   # libraries
   libssl-dev libexpected-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libcpp-httplib-dev libsqlite3-dev prometheus-cpp-dev
+  libyaml-cpp-dev  # YAML manifests in the CLI
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libboost-dev  # header-only Boost.Beast and Boost.Asio (the HTTPS servers)
   # tests and benchmarks

@@ -7,6 +7,8 @@
 #include <ostream>
 #include <sstream>
 
+#include "cli/manifest_yaml.h"
+#include "gojson/go_json.h"
 #include "manifest/check.h"
 #include "manifest/manifest.h"
 
@@ -49,6 +51,19 @@ int run_manifest_check(const std::vector<std::string>& files, std::ostream& out)
       out << file << ": cannot read: " << error << "\n";
       rc = 1;
       continue;
+    }
+    // YAML is converted to JSON first, as `manifest set` does (upstream's loadManifestFile).
+    if (auto json = gojson::parse(raw); !json) {
+      auto yaml = yaml_to_json(raw);
+      if (!yaml || !yaml->starts_with("{")) {
+        out << file << ": not a valid manifest: neither JSON (" << json.error().message
+            << ") nor a YAML mapping ("
+            << (yaml ? std::string("the top level is not a mapping") : yaml.error().message)
+            << ")\n";
+        rc = 1;
+        continue;
+      }
+      raw = std::move(*yaml);
     }
     auto m = manifest::Manifest::parse(std::move(raw));
     if (!m) {

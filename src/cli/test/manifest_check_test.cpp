@@ -63,14 +63,31 @@ TEST(ManifestCheck, ListsEveryProblemAndExitsOne) {
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("OK:")));
 }
 
-TEST(ManifestCheck, NotJsonIsOneLine) {
+TEST(ManifestCheck, NeitherJsonNorYamlIsOneLine) {
   testing::TempDir dir;
   const auto path = (dir / "x.json").string();
-  std::ofstream(path) << "Packages:\n  p: {}\n";
+  std::ofstream(path) << "{\"Packages\": [1, 2\n";
   RunResult r = run("manifest check " + path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-  EXPECT_THAT(r.output, HasSubstr(path + ": not a valid manifest: invalid JSON at byte"));
+  EXPECT_THAT(r.output,
+              HasSubstr(path + ": not a valid manifest: neither JSON (invalid JSON at byte"));
+  EXPECT_THAT(r.output, HasSubstr("nor a YAML mapping (invalid YAML: line"));
+}
+
+TEST(ManifestCheck, YamlIsCheckedAsTheJsonItConvertsTo) {
+  testing::TempDir dir;
+  const auto ok = (dir / "ok.yaml").string();
+  std::ofstream(ok) << "Packages:\n  p:\n    UniqueID: \"" << std::string(64, '0')
+                    << "\"\nMarbles:\n  m:\n    Package: p\n";
+  RunResult good = run("manifest check " + ok);
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_EQ(good.output, "OK: " + ok + "\n");
+  const auto bad = (dir / "bad.yaml").string();
+  std::ofstream(bad) << "Packages:\n  p: {}\n";
+  RunResult r = run("manifest check " + bad);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr(bad + ": no allowed marbles defined\n"));
 }
 
 TEST(ManifestCheck, NotAManifestAndMissingFile) {
