@@ -123,14 +123,24 @@ Status CertificateCache::store(const CoordinatorCertificates& certs) const {
 }
 
 Error root_changed_error(const std::filesystem::path& cache, ByteSpan cached_root,
-                         ByteSpan presented_root) {
-  return Error{
-      ErrorCode::kPermissionDenied,
-      fmt::format("the Coordinator's root certificate changed: it presents SHA-256 {}, but {} "
-                  "pins SHA-256 {}; remove {} if this is expected (for example, the Coordinator "
-                  "was set up anew) and run the command again",
-                  certificate_fingerprint(presented_root), cache.string(),
-                  certificate_fingerprint(cached_root), cache.string())};
+                         ByteSpan presented_root, CacheOrigin origin) {
+  const std::string advice =
+      origin == CacheOrigin::kDefault
+          ? fmt::format(
+                "remove {} if this is expected (for example, the Coordinator was set "
+                "up anew) and run the command again: it is the CLI's certificate cache "
+                "and holds nothing else",
+                cache.string())
+          : fmt::format(
+                "{} is the file given with --coordinator-cert; if the change is expected "
+                "(for example, the Coordinator was set up anew), give --coordinator-cert "
+                "a new file name (the new root is then verified and pinned there)",
+                cache.string());
+  return Error{ErrorCode::kPermissionDenied,
+               fmt::format("the Coordinator's root certificate changed: it presents SHA-256 {}, "
+                           "but {} pins SHA-256 {}; {}",
+                           certificate_fingerprint(presented_root), cache.string(),
+                           certificate_fingerprint(cached_root), advice)};
 }
 
 }  // namespace mr::client

@@ -48,10 +48,16 @@ class CertificateCache {
   std::filesystem::path path_;
 };
 
+// CacheOrigin says whose file the cache is: the CLI's own default file, or one the user named
+// with --coordinator-cert (which the CLI must never advise deleting).
+enum class CacheOrigin { kDefault, kUserFile };
+
 // root_changed_error is the refusal when a Coordinator presents another root than the cached
-// one: kPermissionDenied naming both fingerprints and telling the user to remove |cache| if the
-// change is expected.
+// one: kPermissionDenied naming both fingerprints and |cache|, the file that pins the root. For
+// the default cache it tells the user to remove |cache| if the change is expected; for a
+// --coordinator-cert file, to point --coordinator-cert at the new root instead.
 [[nodiscard]] Error root_changed_error(const std::filesystem::path& cache, ByteSpan cached_root,
-                                       ByteSpan presented_root);
+                                       ByteSpan presented_root,
+                                       CacheOrigin origin = CacheOrigin::kDefault);
 
 }  // namespace mr::client

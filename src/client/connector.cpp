@@ -65,23 +65,46 @@ Result<Connection> connect_to_coordinator(const ConnectorOptions& o, TrustPurpos
                       split_certificate_chain(quote.cert_chain_pem));
   const CertificateCache cache(o.cache_path);
   MR_ASSIGN_OR_RETURN(std::optional<CoordinatorCertificates> cached, cache.load());
-  if (cached && cached->root_der != presented.root_der) {
+  const bool unpinned = !cached || cached->root_der != presented.root_der;
+  if (unpinned && (cached || purpose == TrustPurpose::kStatus)) {
     auto status = probe->status();
-    if (status && status->code == 1) {
+    const bool recovering = status && status->code == 1;
+    if (recovering && purpose == TrustPurpose::kStatus) {
+      // Status in recovery mode: the temporary root is verified, never pinned.
+      VerifyOptions v = o.verify;
+      if (cached) v.simulation = SimulationPolicy::kAccept;  // consent given when pinned
+      MR_ASSIGN_OR_RETURN(VerifiedCoordinator verified, verify_coordinator(quote, v));
+      c.certs = std::move(verified.certs);
+      c.recovery_mode = true;
+      MR_ASSIGN_OR_RETURN(c.client, make_client(o, c.certs.root_der, o.identity));
+      return c;
+    }
+    if (recovering) {
+      const std::string advice =
+          o.cache_origin == CacheOrigin::kDefault
+              ? fmt::format(
+                    "if its old state is given up for good, remove {} and run the command "
+                    "again",
+                    o.cache_path.string())
+              : fmt::format(
+                    "if its old state is given up for good, give --coordinator-cert a new "
+                    "file name");
       return failf(ErrorCode::kFailedPrecondition,
                    "the Coordinator at {} is in recovery mode: it presents a temporary root "
                    "certificate (SHA-256 {}), not the one pinned in {}. Recover it to get its "
-                   "root back; if its old state is given up for good, remove {} and run the "
-                   "command again",
+                   "root back (marblerun recover); {}",
                    o.address.to_string(), certificate_fingerprint(presented.root_der),
-                   o.cache_path.string(), o.cache_path.string());
+                   o.cache_path.string(), advice);
     }
-    return fail(root_changed_error(o.cache_path, cached->root_der, presented.root_der));
+    if (cached) {
+      return fail(
+          root_changed_error(o.cache_path, cached->root_der, presented.root_der, o.cache_origin));
+    }
   }
 
   // A known root is trusted through the pin alone for kPinned; for kAttest too when there is
   // no quote to check (simulation mode: consent was given when the root was pinned).
-  if (cached && (purpose == TrustPurpose::kPinned || quote.quote.empty())) {
+  if (cached && (purpose != TrustPurpose::kAttest || quote.quote.empty())) {
     // Known root: the pin is the trust. A new intermediate (after an update) replaces the
     // cached one only if the pinned root signed it.
     if (cached->intermediate_der != presented.intermediate_der &&

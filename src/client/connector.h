@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "client/address.h"
+#include "client/cert_cache.h"
 #include "client/coordinator_client.h"
 #include "client/tls_transport.h"
 #include "client/verify.h"
@@ -37,6 +38,10 @@ enum class TrustPurpose {
   // kRecovery: the quote is verified, the cache is neither read nor written: a Coordinator in
   // recovery mode presents a temporary root until it is recovered.
   kRecovery,
+  // kStatus: kPinned, except that a Coordinator in recovery mode (another root than the pinned
+  // one, or none pinned yet) is verified like kRecovery and the cache is left alone; in
+  // simulation mode a pinned cache counts as the consent --accept-simulation gives.
+  kStatus,
 };
 
 enum class TrustMode {
@@ -53,7 +58,8 @@ using TransportFactory =
 struct ConnectorOptions {
   CoordinatorAddress address;
   TrustMode mode = TrustMode::kVerify;
-  std::filesystem::path cache_path;  // required for kVerify with kPinned/kAttest
+  std::filesystem::path cache_path;  // required for kVerify with kPinned/kAttest/kStatus
+  CacheOrigin cache_origin = CacheOrigin::kDefault;  // whose file cache_path is (for advice)
   VerifyOptions verify;
   std::shared_ptr<const ClientIdentity> identity;  // user certificate for the trusted client
   std::chrono::seconds connect_timeout{10};
@@ -70,6 +76,7 @@ struct Connection {
   CoordinatorCertificates certs;              // as the Coordinator presented them
   Bytes quote;                                // empty in simulation mode
   bool simulated = false;
+  bool recovery_mode = false;  // kStatus found the Coordinator in recovery mode
   TrustEvent event = TrustEvent::kVerified;
 };
 
@@ -79,7 +86,7 @@ struct Connection {
 // "getting the Coordinator's quote" (kUnavailable after |options|.wait ran out);
 // verify_coordinator's errors; kDataLoss for an unreadable cache; root_changed_error when the
 // root differs from the cached one, or kFailedPrecondition when that is because the Coordinator
-// is in recovery mode; CertificateCache::store's errors.
+// is in recovery mode (except for kStatus); CertificateCache::store's errors.
 [[nodiscard]] Result<Connection> connect_to_coordinator(const ConnectorOptions& options,
                                                         TrustPurpose purpose);
 

@@ -1,7 +1,15 @@
 #include "client/tls_transport.h"
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -58,6 +66,137 @@ std::string names_of(ByteSpan der) {
   return names.empty() ? "none" : join(names, ", ");
 }
 
+// Socket is an owned file descriptor.
+struct Socket {
+  int fd = -1;
+  Socket() = default;
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+struct AddrinfoFree {
+  void operator()(addrinfo* p) const noexcept { freeaddrinfo(p); }
+};
+
+// connect_with_timeout connects |sock| to |ai| within |timeout|: 0 or the errno of the failure
+// (ETIMEDOUT when nothing answered in time).
+int connect_with_timeout(Socket& sock, const addrinfo* ai, std::chrono::seconds timeout) {
+  sock.fd =
+      ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+  if (sock.fd < 0) return errno;
+  if (::connect(sock.fd, ai->ai_addr, ai->ai_addrlen) == 0) return 0;
+  if (errno != EINPROGRESS) return errno;
+  pollfd p{sock.fd, POLLOUT, 0};
+  const int n = ::poll(&p, 1, static_cast<int>(timeout.count() * 1000));
+  if (n == 0) return ETIMEDOUT;
+  if (n < 0) return errno;
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (::getsockopt(sock.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
+// diagnose finds out why a request to |a| failed below HTTP, so that the error says what is
+// wrong at once: the host name does not resolve (kNotFound), nothing listens on the port
+// (kUnavailable: the Coordinator may be starting), no answer (kDeadlineExceeded), the port does
+// not speak TLS or is the Marble API's gRPC port (kFailedPrecondition). nullopt when none of
+// these shows.
+std::optional<Error> diagnose(const CoordinatorAddress& a, std::chrono::seconds timeout) {
+  const std::string where = a.to_string();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* raw = nullptr;
+  const std::string port = std::to_string(a.port);
+  const int gai = ::getaddrinfo(a.host.c_str(), port.c_str(), &hints, &raw);
+  std::unique_ptr<addrinfo, AddrinfoFree> list(raw);
+  if (gai != 0) {
+    const bool temporary = gai == EAI_AGAIN;
+    return Error{temporary ? ErrorCode::kUnavailable : ErrorCode::kNotFound,
+                 fmt::format("cannot resolve the host name \"{}\" of {}: {}{}", a.host, where,
+                             gai == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(gai),
+                             temporary ? "" : " (is the address right?)")};
+  }
+  Socket sock;
+  int err = ECONNREFUSED;
+  for (const addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
+    Socket attempt;
+    err = connect_with_timeout(attempt, ai, timeout);
+    if (err == 0) {
+      std::swap(sock.fd, attempt.fd);
+      break;
+    }
+  }
+  if (err == ECONNREFUSED) {
+    return Error{ErrorCode::kUnavailable,
+                 fmt::format("the Coordinator at {} refused the connection: nothing listens on "
+                             "port {} (is the Coordinator running, and is {} its client API "
+                             "port, 4433 by default?)",
+                             where, a.port, a.port)};
+  }
+  if (err == ETIMEDOUT) {
+    return Error{ErrorCode::kDeadlineExceeded,
+                 fmt::format("connecting to the Coordinator at {} timed out after {}s: nothing "
+                             "answered (is the address right? a firewall?)",
+                             where, timeout.count())};
+  }
+  if (err != 0) {
+    return Error{ErrorCode::kUnavailable, fmt::format("cannot connect to the Coordinator at {}: {}",
+                                                      where, std::strerror(err))};
+  }
+  // Connected: what does the server say to a TLS handshake that offers HTTP/2 (gRPC) and 1.1?
+  timeval tv{static_cast<time_t>(timeout.count()), 0};
+  if (::setsockopt(sock.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+      ::setsockopt(sock.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
+    return std::nullopt;
+  }
+  {
+    const int fl = fcntl(sock.fd, F_GETFL);
+    if (fl < 0 || fcntl(sock.fd, F_SETFL, fl & ~O_NONBLOCK) != 0) return std::nullopt;
+  }
+  ossl::Ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return std::nullopt;
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  static const unsigned char kAlpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof(kAlpn));
+  ossl::Ptr<SSL> ssl(SSL_new(ctx.get()));
+  if (!ssl || SSL_set_fd(ssl.get(), sock.fd) != 1) return std::nullopt;
+  ossl::clear_errors();
+  const int rc = SSL_connect(ssl.get());
+  const unsigned long e = ERR_peek_last_error();
+  const int reason = rc == 1 ? 0 : ERR_GET_REASON(e);
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_len = 0;
+  if (rc == 1) SSL_get0_alpn_selected(ssl.get(), &alpn, &alpn_len);
+  ossl::clear_errors();
+  const Error grpc{ErrorCode::kFailedPrecondition,
+                   fmt::format("{} is not the Coordinator's client API: it speaks gRPC (HTTP/2) "
+                               "and wants a client certificate, like the Marble API (port 2001 "
+                               "by default); the client API is on port 4433 by default "
+                               "(EDG_COORDINATOR_CLIENT_ADDR)",
+                               where)};
+  if (rc == 1 && std::string_view(reinterpret_cast<const char*>(alpn), alpn_len) == "h2") {
+    return grpc;
+  }
+  if (rc != 1 && (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED ||
+                  reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE ||
+                  reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE)) {
+    return grpc;
+  }
+  if (rc != 1 && (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+                  reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_UNEXPECTED_RECORD)) {
+    return Error{ErrorCode::kFailedPrecondition,
+                 fmt::format("{} does not speak TLS, so it is not the Coordinator's client API "
+                             "(port 4433 by default; the Prometheus metrics port, for one, "
+                             "serves plain HTTP)",
+                             where)};
+  }
+  return std::nullopt;
+}
+
 class HttplibTransport final : public HttpTransport {
  public:
   static Result<std::unique_ptr<HttplibTransport>> create(TlsTransportConfig config) {
@@ -71,7 +210,15 @@ class HttplibTransport final : public HttpTransport {
         request.method == HttpMethod::kGet
             ? client_->Get(request.target.c_str())
             : client_->Post(request.target.c_str(), request.body, "application/json");
-    if (!res) return fail(transport_error(res.error()));
+    if (!res) {
+      const httplib::Error e = res.error();
+      if (e == httplib::Error::Connection || e == httplib::Error::SSLConnection ||
+          e == httplib::Error::Read || e == httplib::Error::Write) {
+        ossl::clear_errors();
+        if (auto why = diagnose(config_.address, config_.connect_timeout)) return fail(*why);
+      }
+      return fail(transport_error(e));
+    }
     ossl::clear_errors();
     return HttpResponse{res->status, res->body};
   }

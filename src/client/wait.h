@@ -19,18 +19,22 @@ struct WaitOptions {
   std::chrono::milliseconds interval{500};
   // on_wait is called once, before the first retry, with the error that caused it.
   std::function<void(const Error&)> on_wait;
+  // retry_if says which errors are worth waiting out; empty = code kUnavailable only.
+  std::function<bool(const Error&)> retry_if;
 };
 
-// retry_while_unavailable calls |op| until it succeeds, fails with another code than
-// kUnavailable, or |w|.timeout has passed since the first call; returns its last result. When it
-// gives up after retrying, the error message gets " (gave up after <n>s)" appended.
+// retry_while_unavailable calls |op| until it succeeds, fails with an error |w|.retry_if refuses
+// (default: any code but kUnavailable), or |w|.timeout has passed since the first call; returns
+// its last result. When it gives up after retrying, the error message gets " (gave up after
+// <n>s)" appended.
 template <class Op>
 [[nodiscard]] auto retry_while_unavailable(const WaitOptions& w, Op&& op) -> decltype(op()) {
   const auto start = std::chrono::steady_clock::now();
   bool waited = false;
   for (;;) {
     auto r = op();
-    if (r || r.error().code != ErrorCode::kUnavailable) return r;
+    if (r) return r;
+    if (w.retry_if ? !w.retry_if(r.error()) : r.error().code != ErrorCode::kUnavailable) return r;
     const auto elapsed = std::chrono::steady_clock::now() - start;
     if (elapsed + w.interval > w.timeout) {
       if (!waited) return r;

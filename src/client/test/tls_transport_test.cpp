@@ -168,8 +168,19 @@ TEST_F(TlsTransportTest, ConnectionRefusedIsUnavailable) {
   auto s = status(port, root_.cert.der());
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(s.error().message,
-              HasSubstr("cannot connect to the Coordinator at 127.0.0.1:" + std::to_string(port)));
+  EXPECT_THAT(s.error().message, HasSubstr("the Coordinator at 127.0.0.1:" + std::to_string(port) +
+                                           " refused the connection: nothing listens on port"));
+}
+
+TEST_F(TlsTransportTest, UnresolvableHostIsNotFound) {
+  TlsTransportConfig c;
+  c.address = CoordinatorAddress{"no-such-coordinator.invalid", 4433};
+  auto t = make_tls_transport(std::move(c));
+  ASSERT_TRUE(t);
+  auto r = (*t)->send(HttpRequest{HttpMethod::kGet, "/api/v2/status", {}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);  // not retried as if it were starting
+  EXPECT_THAT(r.error().message, HasSubstr("cannot resolve the host name"));
 }
 
 TEST(ClientIdentity, KeyMustMatchTheCertificate) {
