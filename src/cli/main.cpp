@@ -1,5 +1,6 @@
 // marblerun: the MarbleRun command-line tool.
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -18,5 +19,7 @@ mr::cli::Environment environment() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A server that closes the connection (a gRPC port, say) must give an error, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
   return mr::cli::run_marblerun(argc, argv, std::cout, std::cerr, environment());
 }

@@ -5,6 +5,7 @@
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/manifest_yaml.h"
 #include "client/coordinator_client.h"
 #include "crypto/hash.h"
 #include "gojson/encode.h"
@@ -158,13 +159,13 @@ void add_set(CLI::App& manifest, Session& s) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = manifest.add_subcommand("set", "Set the Coordinator's manifest");
-  cmd->add_option("manifest", o->file, "Manifest file (JSON)")->required();
+  cmd->add_option("manifest", o->file, "Manifest file (JSON or YAML)")->required();
   cmd->add_option("host", o->host, "Coordinator address (host:port)")->required();
-  cmd->add_option("-r,--recoverydata", o->recovery_file,
+  cmd->add_option("-r,--recoverydata,--recovery-data", o->recovery_file,
                   "Write the recovery data to this file instead of printing it");
   cmd->callback([o, &s] {
     s.run([&]() -> Status {
-      MR_ASSIGN_OR_RETURN(std::string raw, read_file(o->file, "the manifest"));
+      MR_ASSIGN_OR_RETURN(std::string raw, load_manifest_file(o->file));
       MR_ASSIGN_OR_RETURN(client::Connection c, s.connect(o->host, TrustPurpose::kAttest));
       auto set = [&] {
         SlowNotice progress(s,
@@ -172,8 +173,19 @@ void add_set(CLI::App& manifest, Session& s) {
                             "manifest's secrets and certificates)...");
         return c.client->set_manifest(raw);
       };
+      auto result = set();
+      if (!result && result.error().message.starts_with("server is not in expected state")) {
+        // The Coordinator takes a manifest only once (and in recovery mode): say what to do.
+        auto status = c.client->status();
+        if (status && status->code == 3) {
+          return failf(ErrorCode::kFailedPrecondition,
+                       "setting the manifest: a manifest is already set: use `marblerun manifest "
+                       "update apply` to change it (the Coordinator said: {})",
+                       result.error().message);
+        }
+      }
       MR_ASSIGN_OR_RETURN(client::RecoverySecrets secrets,
-                          set().map_error(Wrap("setting the manifest")));
+                          std::move(result).map_error(Wrap("setting the manifest")));
       if (s.json()) {
         if (!o->recovery_file.empty() && !secrets.empty()) {
           MR_RETURN_IF_ERROR(s.write_output(o->recovery_file, as_bytes(recovery_json(secrets))));
@@ -195,10 +207,12 @@ void add_signature(CLI::App& manifest, Session& s) {
   auto file = std::make_shared<std::string>();
   auto* cmd =
       manifest.add_subcommand("signature", "Print the SHA-256 of a manifest file (offline)");
-  cmd->add_option("manifest", *file, "Manifest file")->required();
+  cmd->add_option("manifest", *file,
+                  "Manifest file (JSON or YAML; YAML is hashed as the JSON it converts to)")
+      ->required();
   cmd->callback([file, &s] {
     s.run([&]() -> Status {
-      MR_ASSIGN_OR_RETURN(std::string raw, read_file(*file, "the manifest"));
+      MR_ASSIGN_OR_RETURN(std::string raw, load_manifest_file(*file));
       const std::string hash = hex_encode(crypto::sha256(as_bytes(raw)));
       if (s.json()) {
         s.out() << Json{{"manifestFingerprint", hash}}.dump(2) << "\n";
@@ -217,14 +231,15 @@ void add_verify(CLI::App& manifest, Session& s) {
   auto o = std::make_shared<Opts>();
   auto* cmd = manifest.add_subcommand(
       "verify", "Verify that the Coordinator runs the given manifest (file or SHA-256 hex)");
-  cmd->add_option("manifest", o->manifest, "Manifest file, or its SHA-256 as hex")->required();
+  cmd->add_option("manifest", o->manifest, "Manifest file (JSON or YAML), or its SHA-256 as hex")
+      ->required();
   cmd->add_option("host", o->host, "Coordinator address (host:port)")->required();
   cmd->callback([o, &s] {
     s.run([&]() -> Status {
       std::string local;
       std::error_code ec;
       if (std::filesystem::is_regular_file(o->manifest, ec)) {
-        MR_ASSIGN_OR_RETURN(std::string raw, read_file(o->manifest, "the manifest"));
+        MR_ASSIGN_OR_RETURN(std::string raw, load_manifest_file(o->manifest));
         local = hex_encode(crypto::sha256(as_bytes(raw)));
       } else if (is_sha256_hex(o->manifest)) {
         local = ascii_lower(o->manifest);
@@ -268,14 +283,14 @@ void add_update(CLI::App& manifest, Session& s) {
         "apply",
         "Update the manifest (a package update, or a full update others may need to "
         "acknowledge)");
-    cmd->add_option("manifest", o->file, "Update manifest file (JSON)")->required();
+    cmd->add_option("manifest", o->file, "Update manifest file (JSON or YAML)")->required();
     cmd->add_option("host", o->host, "Coordinator address (host:port)")->required();
-    cmd->add_option("-r,--recoverydata", o->recovery_file,
+    cmd->add_option("-r,--recoverydata,--recovery-data", o->recovery_file,
                     "Write new recovery data to this file instead of printing it");
     add_user_flags(*cmd, o->user);
     cmd->callback([o, &s] {
       s.run([&]() -> Status {
-        MR_ASSIGN_OR_RETURN(std::string raw, read_file(o->file, "the update manifest"));
+        MR_ASSIGN_OR_RETURN(std::string raw, load_manifest_file(o->file));
         MR_ASSIGN_OR_RETURN(client::Connection c,
                             s.connect(o->host, TrustPurpose::kPinned, &o->user));
         auto apply = [&] {
@@ -311,15 +326,16 @@ void add_update(CLI::App& manifest, Session& s) {
   {
     auto o = std::make_shared<ApplyOpts>();
     auto* cmd = update->add_subcommand("acknowledge", "Acknowledge a pending manifest update");
-    cmd->add_option("manifest", o->file, "The pending update manifest (JSON, the same bytes)")
+    cmd->add_option("manifest", o->file,
+                    "The pending update manifest (JSON or YAML; the same manifest)")
         ->required();
     cmd->add_option("host", o->host, "Coordinator address (host:port)")->required();
-    cmd->add_option("-r,--recoverydata", o->recovery_file,
+    cmd->add_option("-r,--recoverydata,--recovery-data", o->recovery_file,
                     "Write new recovery data to this file instead of printing it");
     add_user_flags(*cmd, o->user);
     cmd->callback([o, &s] {
       s.run([&]() -> Status {
-        MR_ASSIGN_OR_RETURN(std::string raw, read_file(o->file, "the update manifest"));
+        MR_ASSIGN_OR_RETURN(std::string raw, load_manifest_file(o->file));
         MR_ASSIGN_OR_RETURN(client::Connection c,
                             s.connect(o->host, TrustPurpose::kPinned, &o->user));
         auto acknowledge = [&] {

@@ -23,11 +23,14 @@ void add_user_flags(CLI::App& cmd, UserCredentials& creds) {
   // PKCS#11 (upstream's --pkcs11-*) is recognised only to explain that it is not supported.
   for (const char* name : {"--pkcs11-config", "--pkcs11-key-id", "--pkcs11-key-label",
                            "--pkcs11-cert-id", "--pkcs11-cert-label"}) {
-    cmd.add_option(name, creds.pkcs11_unused)->group("")->each([name](const std::string&) {
-      throw CLI::ValidationError(name,
-                                 "PKCS#11 keys are not supported by this distribution; use "
-                                 "-c/--cert and -k/--key with PEM files");
-    });
+    cmd.add_option(name, creds.pkcs11_unused)
+        ->group("")
+        ->check(CLI::Validator(
+            [](std::string&) -> std::string {
+              return "--pkcs11-*: PKCS#11 keys are not supported by this distribution; use "
+                     "-c/--cert and -k/--key with PEM files";
+            },
+            "", "pkcs11"));
   }
 }
 
@@ -37,9 +40,18 @@ void add_status_and_version_commands(CLI::App& app, Session& s) {
   status->add_option("host", *host, "Coordinator address (host:port)")->required();
   status->callback([host, &s] {
     s.run([&]() -> Status {
-      MR_ASSIGN_OR_RETURN(client::Connection c, s.connect(*host, client::TrustPurpose::kPinned));
+      MR_ASSIGN_OR_RETURN(client::Connection c, s.connect(*host, client::TrustPurpose::kStatus));
       MR_ASSIGN_OR_RETURN(client::CoordinatorStatus st,
                           c.client->status().map_error(Wrap("getting the status")));
+      if (st.code == 1) {
+        s.notice(fmt::format(
+            "The Coordinator is in recovery mode: it could not unseal its state. Recover it with "
+            "`marblerun recover <recovery_secret_file> {} -k <recovery_key.pem>` (each holder of "
+            "a recovery key the manifest requires runs it once; `marblerun "
+            "recover-with-signature` for air-gapped keys), or start anew with `marblerun "
+            "manifest set`.",
+            *host));
+      }
       if (s.json()) {
         s.out() << gojson::Json{{"code", st.code}, {"message", st.message}}.dump(2) << "\n";
       } else {
@@ -65,7 +77,6 @@ void add_kubernetes_commands(CLI::App& app, Session& s) {
       {"uninstall", "Remove MarbleRun from Kubernetes (not part of this distribution)"},
       {"precheck", "Check a Kubernetes cluster for SGX support (not part of this distribution)"},
       {"check", "Check a Kubernetes deployment (not part of this distribution)"},
-      {"package-info", "Print an enclave package's identity (not part of this distribution)"},
   };
   for (const auto& [name, description] : commands) {
     auto* cmd = app.add_subcommand(name, description);
@@ -79,6 +90,17 @@ void add_kubernetes_commands(CLI::App& app, Session& s) {
       s.set_exit_code(2);
     });
   }
+  auto* info = app.add_subcommand(
+      "package-info", "Print an enclave package's identity (not part of this distribution)");
+  info->allow_extras();
+  info->fallthrough(false);
+  info->callback([&s] {
+    s.err() << "Error: `marblerun package-info` is not part of this distribution: it does not "
+               "read enclave packages. Take the identity from your enclave toolchain instead "
+               "(EGo: `ego uniqueid` / `ego signerid`; Gramine: `gramine-sgx-sigstruct-view`; "
+               "Open Enclave: `oesign dump`)\n";
+    s.set_exit_code(2);
+  });
 }
 
 }  // namespace mr::cli

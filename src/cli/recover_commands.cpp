@@ -67,6 +67,22 @@ void print_recovery(Session& s, const client::RecoverResult& r) {
   }
 }
 
+// explain_not_recovering turns the Coordinator's "server is not in expected state" into "not in
+// recovery mode" when its status shows that; other errors pass through, wrapped in |what|.
+Error explain_not_recovering(client::Connection& c, const std::string& host, Error e,
+                             std::string_view what) {
+  if (e.message.starts_with("server is not in expected state")) {
+    auto status = c.client->status();
+    if (status && status->code != 1) {
+      return Error{ErrorCode::kFailedPrecondition,
+                   fmt::format("{}: the Coordinator at {} is not in recovery mode, so there is "
+                               "nothing to recover (its status: {}: {})",
+                               what, host, status->code, status->message)};
+    }
+  }
+  return std::move(e).wrap(what);
+}
+
 void add_pkcs11_refusal(CLI::App& cmd, std::shared_ptr<std::string> pkcs11) {
   cmd.add_option("--pkcs11-config", *pkcs11, "PKCS#11 (not supported in this distribution)")
       ->group("");
@@ -104,8 +120,9 @@ void add_recover_commands(CLI::App& app, Session& s) {
           SlowNotice progress(s, "waiting for the Coordinator to recover its state...");
           return c.client->recover(secret.span(), signature);
         };
-        MR_ASSIGN_OR_RETURN(client::RecoverResult r,
-                            recover().map_error(Wrap("recovering the Coordinator")));
+        MR_ASSIGN_OR_RETURN(client::RecoverResult r, recover().map_error([&](Error e) {
+          return explain_not_recovering(c, o->host, std::move(e), "recovering the Coordinator");
+        }));
         print_recovery(s, r);
         return ok();
       });
@@ -142,8 +159,9 @@ void add_recover_commands(CLI::App& app, Session& s) {
           SlowNotice progress(s, "waiting for the Coordinator to recover its state...");
           return c.client->recover(as_bytes(secret), as_bytes(signature));
         };
-        MR_ASSIGN_OR_RETURN(client::RecoverResult r,
-                            recover().map_error(Wrap("recovering the Coordinator")));
+        MR_ASSIGN_OR_RETURN(client::RecoverResult r, recover().map_error([&](Error e) {
+          return explain_not_recovering(c, o->host, std::move(e), "recovering the Coordinator");
+        }));
         print_recovery(s, r);
         return ok();
       });
@@ -168,8 +186,10 @@ void add_recover_commands(CLI::App& app, Session& s) {
                               "recovery key...");
           return c.client->recovery_public_key();
         };
-        MR_ASSIGN_OR_RETURN(Bytes der,
-                            get_key().map_error(Wrap("getting the recovery public key")));
+        MR_ASSIGN_OR_RETURN(Bytes der, get_key().map_error([&](Error e) {
+          return explain_not_recovering(c, o->host, std::move(e),
+                                        "getting the recovery public key");
+        }));
         const std::string pem = crypto::pem_encode("PUBLIC KEY", der);
         if (!o->output.empty()) return s.write_output(o->output, as_bytes(pem));
         s.out() << pem;

@@ -203,16 +203,27 @@ Result<client::Connection> Session::connect(std::string_view host, client::Trust
                                             const UserCredentials* user) {
   client::ConnectorOptions o;
   MR_ASSIGN_OR_RETURN(o.address, client::parse_coordinator_address(host));
-  MR_ASSIGN_OR_RETURN(std::chrono::seconds wait, timeout());
-  o.read_timeout = std::max(wait, std::chrono::seconds(10));
+  // Without --timeout: wait kDefaultWait while the Coordinator refuses connections or answers
+  // 503 (starting), report everything else at once. With it: also wait out timeouts.
+  const bool explicit_timeout = !options_.timeout.empty();
+  std::chrono::seconds wait = kDefaultWait;
+  if (explicit_timeout) {
+    MR_ASSIGN_OR_RETURN(wait, timeout());
+  }
+  o.read_timeout =
+      explicit_timeout ? std::max(wait, std::chrono::seconds(10)) : std::chrono::seconds(60);
   o.connect_timeout = std::min(std::chrono::seconds(10), std::max(wait, std::chrono::seconds(1)));
   const std::string where = o.address.to_string();
   o.wait = client::WaitOptions{
-      wait, std::chrono::milliseconds(500), [this, where, wait](const Error& e) {
-        notice(
-            fmt::format("waiting for the Coordinator at {} ({}); retrying for up to "
-                        "{}s (--timeout)",
-                        where, e.message, wait.count()));
+      wait, std::chrono::milliseconds(500),
+      [this, where, wait, explicit_timeout](const Error& e) {
+        notice(fmt::format("waiting for the Coordinator at {} ({}); retrying for up to {}s{}",
+                           where, e.message, wait.count(),
+                           explicit_timeout ? " (--timeout)" : " (--timeout to wait longer)"));
+      },
+      [explicit_timeout](const Error& e) {
+        return e.code == ErrorCode::kUnavailable ||
+               (explicit_timeout && e.code == ErrorCode::kDeadlineExceeded);
       }};
   o.notice = [this](std::string_view line) { notice(line); };
   if (user != nullptr) {
@@ -243,6 +254,7 @@ Result<client::Connection> Session::connect(std::string_view host, client::Trust
                           client::default_cert_cache_path(env_.xdg_config_home, env_.home));
     } else {
       o.cache_path = options_.coordinator_cert;
+      o.cache_origin = client::CacheOrigin::kUserFile;
     }
     o.verify.simulation = options_.accept_simulation ? client::SimulationPolicy::kAccept
                                                      : client::SimulationPolicy::kRefuse;
@@ -269,6 +281,18 @@ Result<client::Connection> Session::connect(std::string_view host, client::Trust
           "; pass --accept-simulation to trust it anyway (development only), or --insecure";
     }
     return fail(std::move(e));
+  }
+  // Simulation trust is remembered through the pinned root, but never silently.
+  if (c->simulated && c->event != client::TrustEvent::kFirstUse &&
+      c->event != client::TrustEvent::kInsecure) {
+    notice(fmt::format(
+        "WARNING: the Coordinator at {} runs in simulation mode and is NOT attested: it is "
+        "trusted only because {} (development only)",
+        where,
+        c->recovery_mode
+            ? "of --accept-simulation, now or when a root was pinned in " + o.cache_path.string()
+            : "--accept-simulation was given when its root was pinned in " +
+                  o.cache_path.string()));
   }
   if (!options_.save_sgx_quote.empty()) {
     if (c->quote.empty())

@@ -44,13 +44,17 @@ struct GlobalOptions {
   std::string save_sgx_quote;                      // file for the Coordinator's quote
   bool accept_simulation = false;
   std::string format = "text";
-  std::string timeout = "60s";
+  std::string timeout;  // empty = the default wait (kDefaultWait, only while starting)
   std::string k8s_namespace = "marblerun";  // accepted for compatibility, unused
   // DCAP verification inputs (defaults: Intel's root, collateral from Intel PCS).
   std::string dcap_root_ca;
   std::string dcap_collateral;
   std::string dcap_pccs_url;
 };
+
+// kDefaultWait is how long commands wait, without --timeout, for a Coordinator that refuses
+// connections or answers 503 (it may be starting); other failures are reported at once.
+inline constexpr std::chrono::seconds kDefaultWait{5};
 
 // kDefaultAcceptedTcbStatuses is --accepted-tcb-statuses' default (upstream's).
 inline const std::vector<std::string> kDefaultAcceptedTcbStatuses = {"UpToDate",

@@ -169,10 +169,17 @@ TEST_F(Cli, StatusTrustsOnFirstUseOnlyWithConsentToSimulation) {
   const auto cached = crypto::pem_decode_all(read_file(cache()));
   ASSERT_EQ(cached.size(), 2u);
 
-  // Pinned now: no consent needed, nothing said.
-  CommandResult again = marblerun({"status", host_});
-  ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(again.err, "");
+  // Pinned now: no consent needed, but never silent: every call that trusts the simulation
+  // Coordinator through the pin warns.
+  for (int i = 0; i < 2; ++i) {
+    CommandResult again = marblerun({"status", host_});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_THAT(again.err, HasSubstr("WARNING: the Coordinator at " + host_ +
+                                     " runs in simulation mode and is NOT attested"));
+    EXPECT_THAT(again.err, HasSubstr(cache().string()));
+  }
+  EXPECT_THAT(marblerun({"manifest", "signature", sample("minimal.json")}).err,
+              Not(HasSubstr("WARNING")));
 
   CommandResult json = marblerun({"status", host_, "--format", "json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
@@ -245,10 +252,13 @@ TEST_F(Cli, ManifestSetGetVerifySignatureAndLog) {
   ASSERT_TRUE(log_json) << json_log.out;
   EXPECT_EQ((*log_json)["updateLog"][0]["update"], "Initial manifest set");
 
-  // A second manifest is refused by the Coordinator; its message comes through.
+  // A second manifest is refused by the Coordinator; the CLI says what to do instead.
   CommandResult again = marblerun({"manifest", "set", manifest, host_});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_THAT(again.err, HasSubstr("setting the manifest: server is not in expected state"));
+  EXPECT_THAT(again.err, IsOneErrorLine());
+  EXPECT_THAT(again.err, HasSubstr("setting the manifest: a manifest is already set: use "
+                                   "`marblerun manifest update apply` to change it"));
+  EXPECT_THAT(again.err, HasSubstr("server is not in expected state"));
 }
 
 TEST_F(Cli, ManifestGetBeforeAnyManifestFails) {
@@ -488,11 +498,21 @@ TEST_F(Cli, RecoveryAfterTheSealKeyIsRemoved) {
 
   fs::remove(seal_dir_ / "seal.key");
   restart();
-  // The pinned root is gone until recovery: status says why.
+  // The pinned root is gone until recovery: status still works and says what to do next.
   CommandResult status = marblerun({"status", host_});
-  EXPECT_EQ(status.exit_code, 1);
-  EXPECT_THAT(status.err, IsOneErrorLine());
-  EXPECT_THAT(status.err, HasSubstr("is in recovery mode"));
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, StartsWith("1: Coordinator is in recovery mode."));
+  EXPECT_THAT(status.err,
+              HasSubstr("WARNING: the Coordinator at " + host_ + " runs in simulation"));
+  EXPECT_THAT(status.err, HasSubstr("`marblerun recover <recovery_secret_file> " + host_ +
+                                    " -k <recovery_key.pem>`"));
+  const std::string pinned = read_file(cache());
+  // Other commands refuse the temporary root and point at recovery.
+  CommandResult log_refused = marblerun({"manifest", "log", host_});
+  EXPECT_EQ(log_refused.exit_code, 1);
+  EXPECT_THAT(log_refused.err, IsOneErrorLine());
+  EXPECT_THAT(log_refused.err, HasSubstr("is in recovery mode"));
+  EXPECT_EQ(read_file(cache()), pinned);
   CommandResult insecure_status = marblerun({"status", host_, "-i"});
   EXPECT_EQ(insecure_status.out,
             "1: Coordinator is in recovery mode. Either upload a key to unseal the saved state, or "
@@ -590,9 +610,8 @@ TEST_F(Cli, WaitsForTheCoordinatorWithProgress) {
   EXPECT_GE(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(1500));
   EXPECT_EQ(gave_up.exit_code, 1);
   EXPECT_THAT(gave_up.err, HasSubstr("waiting for the Coordinator at " + host));
-  EXPECT_THAT(gave_up.err, HasSubstr("Error: getting the Coordinator's quote: cannot connect to "
-                                     "the Coordinator at " +
-                                     host));
+  EXPECT_THAT(gave_up.err, HasSubstr("Error: getting the Coordinator's quote: the Coordinator at " +
+                                     host + " refused the connection: nothing listens on port"));
   EXPECT_THAT(gave_up.err, HasSubstr("(gave up after"));
 
   // The Coordinator comes up while the CLI waits.
@@ -618,6 +637,9 @@ TEST_F(Cli, KubernetesCommandsAreNotPartOfThisDistribution) {
     EXPECT_EQ(r.exit_code, 2) << args[0];
     EXPECT_THAT(r.err, IsOneErrorLine());
     EXPECT_THAT(r.err, HasSubstr("is not part of this distribution"));
+    if (args[0] == "package-info") {
+      EXPECT_THAT(r.err, Not(HasSubstr("Kubernetes")));
+    }
   }
 }
 
@@ -652,6 +674,230 @@ TEST_F(Cli, VersionAndOfflineManifestCheck) {
   CommandResult check = marblerun({"manifest", "check", sample("minimal.json")});
   EXPECT_EQ(check.exit_code, 0);
   EXPECT_EQ(check.out, "OK: " + sample("minimal.json") + "\n");
+}
+
+// Issue 15: YAML manifests are converted to JSON as upstream's CLI does; the signature of a YAML
+// file is that of the JSON the Coordinator holds.
+TEST_F(Cli, YamlManifestIsTheJsonItConvertsTo) {
+  const fs::path yaml = work_ / "manifest.yaml";
+  const fs::path json = work_ / "manifest.json";
+  write_file(
+      yaml,
+      "# the same manifest as manifest.json\n"
+      "Packages:\n  app:\n    Debug: yes\n    SecurityVersion: 1\n"
+      "Marbles:\n  app:\n    Package: app\n    Parameters:\n      Argv: [app, \"--port\", "
+      "'8080']\n"
+      "RecoveryKeys:\n  officer: |\n" +
+          [] {
+            std::string out;
+            std::istringstream in(read_file(key("recovery_1.pub.pem")));
+            for (std::string line; std::getline(in, line);)
+              out += "    " + line + "\n";
+            return out;
+          }());
+  // What Go's json.Marshal writes: compact, keys sorted, newlines escaped.
+  gojson::Json expected = {
+      {"Marbles",
+       {{"app", {{"Package", "app"}, {"Parameters", {{"Argv", {"app", "--port", "8080"}}}}}}}},
+      {"Packages", {{"app", {{"Debug", true}, {"SecurityVersion", 1}}}}},
+      {"RecoveryKeys", {{"officer", read_file(key("recovery_1.pub.pem"))}}}};
+  write_file(json, expected.dump());
+  CommandResult ys = marblerun({"manifest", "signature", yaml.string()});
+  ASSERT_EQ(ys.exit_code, 0) << ys.err;
+  CommandResult js = marblerun({"manifest", "signature", json.string()});
+  EXPECT_EQ(ys.out, js.out);
+  EXPECT_EQ(ys.out, sha256_hex(expected.dump()) + "\n");
+  EXPECT_EQ(marblerun({"manifest", "check", yaml.string()}).exit_code, 0);
+
+  // Set as YAML (with upstream docs' --recovery-data=FILE); the Coordinator holds the JSON.
+  const fs::path recovery = work_ / "recovery.json";
+  CommandResult set = marblerun({"manifest", "set", yaml.string(), host_, "--accept-simulation",
+                                 "--recovery-data=" + recovery.string()});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_TRUE((*gojson::parse(read_file(recovery)))["RecoverySecrets"].contains("officer"));
+  EXPECT_EQ(marblerun({"manifest", "get", host_}).out, expected.dump() + "\n");
+  EXPECT_EQ(marblerun({"manifest", "verify", yaml.string(), host_}).out, "OK\n");
+  EXPECT_EQ(marblerun({"manifest", "verify", json.string(), host_}).out, "OK\n");
+
+  // A YAML file that is not a manifest mapping, or not YAML at all, never reaches the Coordinator.
+  const fs::path broken = work_ / "broken.yaml";
+  write_file(broken, "Packages:\n  app: {Debug: true\n");
+  CommandResult bad = marblerun({"manifest", "set", broken.string(), host_});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, IsOneErrorLine());
+  EXPECT_THAT(bad.err, HasSubstr("is neither valid JSON nor YAML: invalid YAML: line"));
+  EXPECT_THAT(bad.err, Not(HasSubstr("WARNING")));  // refused before any connection
+}
+
+TEST_F(Cli, YamlPackageUpdate) {
+  const fs::path manifest = work_ / "secrets.json";
+  write_file(manifest, secrets_manifest().dump(2));
+  set_manifest(manifest.string());
+  const fs::path update = work_ / "update.yml";
+  write_file(update, "Packages:\n  app:\n    SecurityVersion: 5\n");
+  std::vector<std::string> apply = {"manifest", "update", "apply", update.string(), host_};
+  for (const auto& a : as_user("alice"))
+    apply.push_back(a);
+  CommandResult r = marblerun(apply);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Update manifest set successfully\n");
+  CommandResult shown = marblerun({"manifest", "get", host_, "--display-update"});
+  EXPECT_EQ((*gojson::parse(shown.out))["Packages"]["app"]["SecurityVersion"], 5);
+}
+
+// Issue 15: connection errors say what is wrong at once; only a refusing (starting) Coordinator
+// is waited for, briefly by default.
+TEST_F(Cli, ConnectionErrorsSayWhatIsWrongAtOnce) {
+  auto timed = [&](std::vector<std::string> args) {
+    const auto begin = std::chrono::steady_clock::now();
+    CommandResult r = marblerun(std::move(args));
+    return std::pair{r, std::chrono::steady_clock::now() - begin};
+  };
+  // A host name that does not resolve: no waiting.
+  auto [dns, dns_took] = timed({"status", "no-such-coordinator.invalid:4433", "-i"});
+  EXPECT_EQ(dns.exit_code, 1);
+  EXPECT_THAT(dns.err, IsOneErrorLine());
+  EXPECT_THAT(dns.err, HasSubstr("cannot resolve the host name \"no-such-coordinator.invalid\""));
+  EXPECT_THAT(dns.err, Not(HasSubstr("waiting")));
+  EXPECT_LT(dns_took, std::chrono::seconds(4));
+
+  // Nothing listens: a short default wait (a Coordinator may be starting), not 60 s.
+  const std::string closed = "127.0.0.1:" + std::to_string(free_port());
+  auto [refused, refused_took] = timed({"status", closed, "-i"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("refused the connection: nothing listens on port"));
+  EXPECT_THAT(refused.err, HasSubstr("retrying for up to 5s (--timeout to wait longer)"));
+  EXPECT_LT(refused_took, std::chrono::seconds(8));
+
+  // The Marble API's gRPC port: said at once.
+  ASSERT_NE(coordinator_->mesh_port(), 0);
+  const std::string mesh = "127.0.0.1:" + std::to_string(coordinator_->mesh_port());
+  auto [grpc, grpc_took] = timed({"status", mesh, "-i"});
+  EXPECT_EQ(grpc.exit_code, 1);
+  EXPECT_THAT(grpc.err, IsOneErrorLine());
+  EXPECT_THAT(grpc.err, HasSubstr(mesh + " is not the Coordinator's client API: it speaks gRPC"));
+  EXPECT_LT(grpc_took, std::chrono::seconds(4));
+
+  // A plain-HTTP server (it answers the TLS ClientHello with an HTTP error): said at once.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 8), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread http([fd] {
+    for (int i = 0; i < 2; ++i) {  // the request, then the CLI's diagnosis
+      const int c = accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[512];
+      (void)!read(c, buf, sizeof(buf));
+      const std::string reply = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+      (void)!write(c, reply.data(), reply.size());
+      close(c);
+    }
+  });
+  const std::string plain_host = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  auto [plain, plain_took] = timed({"status", plain_host, "-i"});
+  shutdown(fd, SHUT_RDWR);
+  close(fd);
+  http.join();
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_THAT(plain.err, IsOneErrorLine());
+  EXPECT_THAT(plain.err, HasSubstr(plain_host + " does not speak TLS"));
+  EXPECT_LT(plain_took, std::chrono::seconds(4));
+}
+
+// Issue 15: a root mismatch never advises deleting the user's own --coordinator-cert file.
+TEST_F(Cli, RootMismatchAdviceNamesTheFileThatPinsTheRoot) {
+  const fs::path mine = work_ / "admin_certificate.crt";
+  ASSERT_EQ(marblerun({"status", host_, "--accept-simulation", "--coordinator-cert", mine.string()})
+                .exit_code,
+            0);
+  const int port = coordinator_->client_port();
+  coordinator_->stop();
+  fs::remove_all(seal_dir_);
+  start(port);
+  CommandResult r = marblerun({"status", host_, "--coordinator-cert", mine.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, IsOneErrorLine());
+  EXPECT_THAT(r.err, HasSubstr("but " + mine.string() + " pins SHA-256"));
+  EXPECT_THAT(r.err, HasSubstr("give --coordinator-cert a new file name"));
+  EXPECT_THAT(r.err, Not(HasSubstr("remove " + mine.string())));
+  EXPECT_TRUE(fs::exists(mine));
+}
+
+// Issue 15: recover on a running Coordinator says it is not in recovery mode.
+TEST_F(Cli, RecoverOnARunningCoordinatorSaysSo) {
+  set_manifest(sample("multi-party.json"), {"-r", (work_ / "recovery.json").string()});
+  write_file(work_ / "share.bin", std::string(16, 'x'));
+  CommandResult r = marblerun({"recover", (work_ / "share.bin").string(), host_, "-k",
+                               key("recovery_1.key.pem"), "--accept-simulation"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, IsOneErrorLine());
+  EXPECT_THAT(r.err, HasSubstr("the Coordinator at " + host_ +
+                               " is not in recovery mode, so there is nothing to recover"));
+  EXPECT_THAT(r.err, HasSubstr("(its status: 3: "));
+}
+
+// Issue 15: unknown commands name the closest one; `help` prints help; completion scripts.
+TEST_F(Cli, UnknownCommandsHelpVersionAndCompletion) {
+  CommandResult foo = marblerun({"foo"});
+  EXPECT_EQ(foo.exit_code, 2);
+  EXPECT_THAT(foo.err, IsOneErrorLine());
+  EXPECT_THAT(foo.err,
+              HasSubstr("unknown command \"foo\" for \"marblerun\"; its commands: manifest"));
+  CommandResult typo = marblerun({"manifest", "sett", sample("minimal.json"), host_});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_THAT(typo.err, HasSubstr("unknown command \"sett\" for \"marblerun manifest\"; did you "
+                                  "mean \"set\"?"));
+  EXPECT_THAT(marblerun({"stauts", host_}).err, HasSubstr("did you mean \"status\"?"));
+  EXPECT_THAT(
+      marblerun({"manifest", "update"}).err,
+      HasSubstr("marblerun manifest update needs a command: apply, acknowledge, cancel, get"));
+
+  CommandResult help = marblerun({"help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_THAT(help.out, HasSubstr("Usage: marblerun [OPTIONS] SUBCOMMAND"));
+  CommandResult sub = marblerun({"help", "manifest", "update"});
+  EXPECT_EQ(sub.exit_code, 0) << sub.err;
+  EXPECT_THAT(sub.out, HasSubstr("Usage: marblerun manifest update"));
+  EXPECT_THAT(marblerun({"help", "manifst"}).err, HasSubstr("did you mean \"manifest\"?"));
+
+  CommandResult version = marblerun({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, StartsWith("marblerun v"));
+
+  CommandResult pkcs11 = marblerun({"secret", "get", "x", host_, "-c", key("alice.cert.pem"), "-k",
+                                    key("alice.key.pem"), "--pkcs11-config", "p.json"});
+  EXPECT_EQ(pkcs11.exit_code, 2);
+  EXPECT_THAT(pkcs11.err, StartsWith("Error: --pkcs11-*: PKCS#11 keys are not supported"));
+
+  // bash: the script completes commands at every level.
+  CommandResult bash = marblerun({"completion", "bash"});
+  ASSERT_EQ(bash.exit_code, 0);
+  const fs::path script = work_ / "completion.bash";
+  write_file(script, bash.out);
+  CommandResult completed = run_command_split(
+      {"/bin/bash", "-c",
+       "source " + script.string() +
+           " && COMP_WORDS=(marblerun manifest up) COMP_CWORD=2 && _marblerun && echo "
+           "\"${COMPREPLY[*]}\" && COMP_WORDS=(marblerun sta) COMP_CWORD=1 && _marblerun && echo "
+           "\"${COMPREPLY[*]}\" && COMP_WORDS=(marblerun status --acc) COMP_CWORD=2 && _marblerun "
+           "&& echo \"${COMPREPLY[*]}\""});
+  ASSERT_EQ(completed.exit_code, 0) << completed.err;
+  EXPECT_EQ(completed.out,
+            "update\nstatus\n--accept-simulation --accepted-advisories "
+            "--accepted-tcb-statuses\n");
+  CommandResult zsh = marblerun({"completion", "zsh"});
+  EXPECT_THAT(zsh.out, StartsWith("#compdef marblerun\n"));
+  CommandResult fish = marblerun({"completion", "fish"});
+  EXPECT_THAT(fish.out, HasSubstr("complete -c marblerun -n '__fish_use_subcommand' -a manifest"));
+  EXPECT_THAT(fish.out,
+              HasSubstr("-n '__fish_seen_subcommand_from update; and not "
+                        "__fish_seen_subcommand_from apply acknowledge cancel get' -a apply"));
+  EXPECT_EQ(marblerun({"completion", "tcsh"}).exit_code, 2);
 }
 
 // A Coordinator quoting itself with a simulated DCAP PKI: real quote verification against an era
