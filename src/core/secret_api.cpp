@@ -41,9 +41,9 @@ Result<manifest::Secret> apply_upload(const std::string& name, const manifest::S
   }
   if (def.type == manifest::kSecretPlain) {
     if (cert_like) {
+      // Upstream says "symmetric-key" here too; the secret's own type tells the user more.
       return tl::unexpected(invalid(fmt::format(
-          "secret {} is set to be of type symmetric-key but specified values for a certificate",
-          name)));
+          "secret {} is set to be of type plain but specified values for a certificate", name)));
     }
     s.private_key = s.public_key = u.key;
     s.cert_der.clear();

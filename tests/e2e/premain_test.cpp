@@ -499,5 +499,12 @@ TEST(PremainHelp, PrintsUsage) {
   EXPECT_THAT(r.out, HasSubstr("EDG_MARBLE_COORDINATOR_ADDR"));
 }
 
+TEST(PremainHelp, PrintsItsVersion) {
+  const CommandResult r = run_command_split({kPremain, "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith("marblerun-premain "));
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
 }  // namespace
 }  // namespace mr::test

@@ -123,7 +123,7 @@ Result<PremainConfig> parse_config(const std::map<std::string, std::string>& env
   PremainConfig c;
   Parser p(env);
 
-  // Command line: [--help] [-- program args...].
+  // Command line: [--help | --version] [-- program args...].
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--") {
       c.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
@@ -132,6 +132,10 @@ Result<PremainConfig> parse_config(const std::map<std::string, std::string>& env
     }
     if (args[i] == "--help" || args[i] == "-h") {
       c.help = true;
+      return c;
+    }
+    if (args[i] == "--version") {
+      c.version = true;
       return c;
     }
     p.problem(fmt::format("unexpected argument \"{}\" (put the program to run after --)", args[i]));
@@ -212,7 +216,7 @@ Result<PremainConfig> parse_config(const std::map<std::string, std::string>& env
 
 std::string usage() {
   std::string out =
-      "Usage: marblerun-premain [-- program [args...]]\n\n"
+      "Usage: marblerun-premain [--help | --version] [-- program [args...]]\n\n"
       "Activates this process as a MarbleRun Marble with the Coordinator, writes the Files and\n"
       "sets the Env the Coordinator sends, then executes the program given after -- (or, without\n"
       "one, the Argv of the Marble in the manifest). Any failure exits non-zero with one line on\n"

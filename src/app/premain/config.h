@@ -34,6 +34,7 @@ struct PremainConfig {
   log::Level log_level = log::Level::kInfo;     // EDG_DEBUG_LOGGING
   std::vector<std::string> command;  // the words after "--"; empty = the Coordinator's Argv
   bool help = false;                 // --help / -h
+  bool version = false;              // --version
 };
 
 // parse_config builds the config from |env| (name → value) and |args| (argv without the program

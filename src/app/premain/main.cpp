@@ -104,6 +104,10 @@ int run(int argc, char** argv) {
     std::cout << usage();
     return 0;
   }
+  if (config.version) {
+    std::cout << "marblerun-premain " << MR_VERSION << " (" << MR_COMMIT << ")\n";
+    return 0;
+  }
   log::configure(config.log_format, config.log_level);
   marble::route_grpc_logging(config.log_level == log::Level::kDebug ? marble::GrpcLogging::kDebugLog
                                                                     : marble::GrpcLogging::kSilent);

@@ -224,6 +224,8 @@ TEST_F(UpdatesTest, UploadRules) {
   EXPECT_EQ(
       set({{"userKey", {{"Cert", base64_encode(cert_der("alice"))}}}}).error().message,
       "secret userKey is set to be of type symmetric-key but specified values for a certificate");
+  EXPECT_EQ(set({{"token", {{"Cert", base64_encode(cert_der("alice"))}}}}).error().message,
+            "secret token is set to be of type plain but specified values for a certificate");
   EXPECT_EQ(
       set({{"userCert", {{"Key", "eA=="}}}}).error().message,
       "secret userCert is set to be of type cert-ecdsa but specified values for a symmetric-key");
