@@ -1,5 +1,8 @@
 // `marblerun status`, `version`, the Kubernetes-only commands, and the user flags.
 
+#include <memory>
+#include <optional>
+
 #include "cli/commands.h"
 #include "client/coordinator_client.h"
 #include "gojson/go_json.h"
@@ -61,12 +64,37 @@ void add_status_and_version_commands(CLI::App& app, Session& s) {
     });
   });
 
-  auto* version = app.add_subcommand("version", "Show the CLI's version");
-  version->callback([&s] {
+  auto version_host = std::make_shared<std::string>();
+  auto* version = app.add_subcommand(
+      "version", "Show the CLI's version, and the Coordinator's when given its address");
+  version->add_option("host", *version_host, "Coordinator address (host:port), optional");
+  version->callback([version_host, &s] {
+    std::optional<client::CoordinatorVersion> coordinator;
+    std::string unknown;
+    if (!version_host->empty()) {
+      auto c = s.connect(*version_host, client::TrustPurpose::kStatus);
+      auto v =
+          c ? c->client->version() : Result<client::CoordinatorVersion>(tl::unexpected(c.error()));
+      if (v) {
+        coordinator = std::move(*v);
+      } else {
+        unknown = v.error().message;
+      }
+    }
     if (s.json()) {
-      s.out() << gojson::Json{{"cliVersion", "v" MR_VERSION}}.dump(2) << "\n";
+      gojson::Json j{{"cliVersion", "v" MR_VERSION}};
+      if (coordinator) j["coordinatorVersion"] = "v" + coordinator->version;
+      s.out() << j.dump(2) << "\n";
     } else {
       s.out() << "CLI Version: v" MR_VERSION "\n";
+      if (coordinator) {
+        s.out() << "Coordinator Version: v" << coordinator->version << " (" << coordinator->commit
+                << ")\n";
+      }
+    }
+    if (!version_host->empty() && !coordinator) {
+      s.err() << "Coordinator Version: unknown (" << unknown << ")\n";
+      s.set_exit_code(1);
     }
   });
 }

@@ -206,6 +206,16 @@ Result<CoordinatorStatus> CoordinatorClient::status() {
   return s;
 }
 
+Result<CoordinatorVersion> CoordinatorClient::version() {
+  MR_ASSIGN_OR_RETURN(Answer a, call_v2(*transport_, get("/api/v2/version"), std::nullopt));
+  const Reader r(a.data, "GET /api/v2/version");
+  MR_RETURN_IF_ERROR(r.object());
+  CoordinatorVersion v;
+  MR_ASSIGN_OR_RETURN(v.version, r.string("version", false));
+  MR_ASSIGN_OR_RETURN(v.commit, r.string("commit", false));
+  return v;
+}
+
 Result<CoordinatorQuote> CoordinatorClient::quote(ByteSpan nonce) {
   std::string target = "/api/v2/quote";
   if (!nonce.empty()) target += "?nonce=" + base64url_encode(nonce);

@@ -30,6 +30,13 @@ struct CoordinatorStatus {
   std::string message;
 };
 
+// CoordinatorVersion is what GET /api/v2/version answers (this project's route; upstream's
+// Coordinators do not serve it).
+struct CoordinatorVersion {
+  std::string version;
+  std::string commit;
+};
+
 struct CoordinatorQuote {
   std::string cert_chain_pem;  // PEM intermediate followed by PEM root
   Bytes quote;                 // empty when the Coordinator sent null (simulation mode)
@@ -88,6 +95,8 @@ class CoordinatorClient {
 
   // status: GET /api/v2/status (v1 /status).
   [[nodiscard]] Result<CoordinatorStatus> status();
+  // version: GET /api/v2/version. An upstream Coordinator answers 404 (an error here).
+  [[nodiscard]] Result<CoordinatorVersion> version();
   // quote: GET /api/v2/quote[?nonce=<base64url>] (v1 /quote, only without a nonce:
   // kUnimplemented otherwise). kInternal if the answer has no certificate chain.
   [[nodiscard]] Result<CoordinatorQuote> quote(ByteSpan nonce);

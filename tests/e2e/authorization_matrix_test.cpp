@@ -251,7 +251,9 @@ class Coordinator {
   }
   ~Coordinator() { server_.reset(); }
 
-  rest::ClientServices services() { return {*client_, *secrets_, *updates_, features_.get()}; }
+  rest::ClientServices services() {
+    return {*client_, *secrets_, *updates_, features_.get(), "1.2.3", "abcdef"};
+  }
   [[nodiscard]] int port() const { return server_->port(); }
   [[nodiscard]] State state() const { return static_cast<State>(core_->snapshot()->state); }
   core::ClientApi& client() { return *client_; }
@@ -403,6 +405,7 @@ std::vector<Row> served_rows(const Bodies& b) {
       // v2, open (3.6)
       {Method::kGet, "/api/v2/status", "", "", Setup::kNone, open(any_state)},
       {Method::kGet, "/api/v2/quote", "", "", Setup::kNone, open(any_state)},
+      {Method::kGet, "/api/v2/version", "", "", Setup::kNone, open(any_state)},
       {Method::kGet, "/api/v2/manifest", "", "", Setup::kNone, open(manifest_get_v2)},
       {Method::kPost, "/api/v2/manifest", "", v2_manifest_body(b.manifest), Setup::kNone,
        open(before_manifest(500))},
@@ -699,7 +702,7 @@ TEST_F(AuthorizationMatrix, EveryRouteMethodIdentityAndState) {
   }
   EXPECT_EQ(covered, table) << "every route of client_routes() needs a row here, and every row "
                                "a route";
-  EXPECT_EQ(table.size(), 27u) << "the route table changed: review the matrix";
+  EXPECT_EQ(table.size(), 28u) << "the route table changed: review the matrix";
 
   // Every other method of every path, and every method of unknown paths, answers 405.
   std::vector<RouteKey> refused;

@@ -674,6 +674,20 @@ TEST_F(Cli, VersionAndOfflineManifestCheck) {
   CommandResult check = marblerun({"manifest", "check", sample("minimal.json")});
   EXPECT_EQ(check.exit_code, 0);
   EXPECT_EQ(check.out, "OK: " + sample("minimal.json") + "\n");
+
+  // With an address, the Coordinator's version too (GET /api/v2/version), as trusted as status.
+  CommandResult both = marblerun({"version", host_, "--accept-simulation"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_THAT(both.out, HasSubstr(v.out));
+  EXPECT_THAT(both.out, HasSubstr("Coordinator Version: v" + v.out.substr(14, v.out.size() - 15)));
+  auto json = gojson::parse(marblerun({"version", host_, "--format", "json"}).out);
+  ASSERT_TRUE(json);
+  EXPECT_EQ((*json)["coordinatorVersion"], (*json)["cliVersion"]);
+  // Nothing there: the CLI's version, and why the Coordinator's is unknown.
+  CommandResult none = marblerun({"version", "127.0.0.1:1"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_THAT(none.out, StartsWith("CLI Version: v"));
+  EXPECT_THAT(none.err, HasSubstr("Coordinator Version: unknown ("));
 }
 
 // Issue 15: YAML manifests are converted to JSON as upstream's CLI does; the signature of a YAML

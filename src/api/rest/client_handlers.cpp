@@ -23,6 +23,13 @@ HandlerResult encoded(Result<T> r, Json (*encode)(const T&, ApiVersion), ApiVers
 
 }  // namespace
 
+HandlerResult version_v2(const std::string& version, const std::string& commit) {
+  Json data = Json::object();
+  data["version"] = version;
+  data["commit"] = commit;
+  return data;
+}
+
 HandlerResult status_v2(ClientApi& api, const RequestContext&) {
   return encoded(api.status(), wire::status_json, ApiVersion::kV2);
 }

@@ -16,7 +16,9 @@ Handler bind(Api* api, HandlerResult (*fn)(Api&, const RequestContext&)) {
 // route_table is THE table: every row of the client API. Rows of an absent service (|secrets|
 // or |updates| null) are left out.
 std::vector<Route> route_table(core::ClientApi& client, core::SecretApi* secrets,
-                               core::UpdateApi* updates, core::FeatureApi* features = nullptr) {
+                               core::UpdateApi* updates, core::FeatureApi* features = nullptr,
+                               const std::string& version_text = {},
+                               const std::string& commit = {}) {
   using namespace table;     // NOLINT(google-build-using-namespace): row aliases
   using namespace handlers;  // NOLINT(google-build-using-namespace): handler names
   auto c = [&client](auto fn) { return bind(&client, fn); };
@@ -24,11 +26,18 @@ std::vector<Route> route_table(core::ClientApi& client, core::SecretApi* secrets
   auto u = [updates](auto fn) { return bind(updates, fn); };
   auto f = [features](auto fn) { return bind(features, fn); };
 
+  Handler version;
+  if (!version_text.empty()) {
+    version = [version_text, commit](const RequestContext&) {
+      return version_v2(version_text, commit);
+    };
+  }
   // clang-format off
   std::vector<Route> rows = {
     // method path                            auth   api  errors body limit          deprecation  handler
     {kGet,  "/api/v2/status",                 kOpen, kV2, k500,  kServer,            kCurrent,    c(status_v2)},
     {kGet,  "/api/v2/quote",                  kOpen, kV2, k500,  kServer,            kCurrent,    c(quote_v2)},
+    {kGet,  "/api/v2/version",                kOpen, kV2, k500,  kServer,            kCurrent,    version},
     {kGet,  "/api/v2/manifest",               kOpen, kV2, k500,  kServer,            kCurrent,    c(manifest_get_v2)},
     {kPost, "/api/v2/manifest",               kOpen, kV2, k500,  kServer,            kCurrent,    c(manifest_post_v2)},
     {kPost, "/api/v2/recover",                kOpen, kV2, k500,  kRecoverBodyLimit,  kCurrent,    c(recover_v2)},
@@ -63,7 +72,8 @@ std::vector<Route> route_table(core::ClientApi& client, core::SecretApi* secrets
 }  // namespace
 
 std::vector<Route> client_routes(const ClientServices& services) {
-  return route_table(services.client, &services.secrets, &services.updates, services.features);
+  return route_table(services.client, &services.secrets, &services.updates, services.features,
+                     services.version, services.commit);
 }
 
 Router client_router(const ClientServices& services) {
@@ -75,8 +85,9 @@ Router client_router(const ClientServices& services) {
   };
   if (features != nullptr) {
     policies.authenticate_marble = [features](const std::optional<Bytes>& leaf) {
-      return features->authenticate_marble(leaf).map(
-          [](core::MarbleCaller m) { return MarblePeer{std::move(m.type), m.uuid}; });
+      return features->authenticate_marble(leaf).map([](core::MarbleCaller m) {
+        return MarblePeer{std::move(m.type), m.uuid};
+      });
     };
     policies.feature_enabled = [features](std::string_view gate) {
       return features->enabled(gate);

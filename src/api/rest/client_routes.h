@@ -28,6 +28,10 @@ struct ClientServices {
   core::UpdateApi& updates;
   // features: sign-quote and monotonic-counter; null leaves their rows out (405).
   core::FeatureApi* features = nullptr;
+  // version: what GET /api/v2/version answers (this build's version and commit); empty leaves
+  // the row out. Not upstream's: its CLI reads the version from Kubernetes.
+  std::string version;
+  std::string commit;
 };
 
 // client_routes returns the complete route table.

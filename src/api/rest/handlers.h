@@ -25,6 +25,8 @@ namespace handlers {
 
 // --- ClientApi (client_handlers.cpp) ---
 
+// version_v2 answers {"version": |version|, "commit": |commit|} (GET /api/v2/version).
+[[nodiscard]] HandlerResult version_v2(const std::string& version, const std::string& commit);
 // status_v2 / status_v1 answer the Coordinator's state code and message.
 [[nodiscard]] HandlerResult status_v2(core::ClientApi& api, const RequestContext& ctx);
 [[nodiscard]] HandlerResult status_v1(core::ClientApi& api, const RequestContext& ctx);

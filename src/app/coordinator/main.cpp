@@ -390,9 +390,11 @@ int run(int argc, char** argv) {
   api::rest::RestServerConfig rest_config;
   rest_config.address = config->client_addr.to_string();
   rest_config.observer = metrics.get();
-  auto rest = api::rest::RestServer::create(
-      rest_config, api::rest::client_router({client_api, secret_api, update_api, &feature_api}),
-      api::rest::core_tls_identity(**core));
+  auto rest =
+      api::rest::RestServer::create(rest_config,
+                                    api::rest::client_router({client_api, secret_api, update_api,
+                                                              &feature_api, MR_VERSION, MR_COMMIT}),
+                                    api::rest::core_tls_identity(**core));
   if (!rest) return fatal(rest.error());
   if (auto st = (*rest)->start(); !st) return fatal(st.error());
 
