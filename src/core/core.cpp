@@ -298,6 +298,16 @@ Status Core::enter_recovery_locked(std::string_view why) {
   return start_fresh(State::kRecovery);
 }
 
+Status Core::audit() const {
+  if (!live_.is_sealed()) return ok();
+  MR_ASSIGN_OR_RETURN(auto txn, live_.begin_read());
+  MR_ASSIGN_OR_RETURN(std::vector<std::string> names, txn->list(""));
+  for (const std::string& name : names) {
+    MR_RETURN_IF_ERROR(txn->get(name));
+  }
+  return ok();
+}
+
 std::optional<SecretBytes> Core::shared_data_key() const {
   if (snapshot()->state == State::kRecovery) return std::nullopt;
   return live_.data_key();

@@ -94,6 +94,11 @@ class Core {
   // and no peer hands over a key. Single instance: a cheap no-op. Errors: the store's (e.g.
   // kUnavailable while etcd is down; the published state is kept), integrity failures.
   [[nodiscard]] Status sync();
+  // audit reads every record of the live sealed state through the verified store, so that a
+  // record the host changed, replayed or removed behind the Coordinator's back is reported now
+  // (kDataLoss kIntegrityFailure naming it) rather than at the next reload. The published state
+  // is not touched. No-op while the state is in memory.
+  [[nodiscard]] Status audit() const;
   // shared_data_key returns the data key for a peer's key request: only while the sealed state
   // is live (nullopt in recovery mode or before the first manifest).
   [[nodiscard]] std::optional<SecretBytes> shared_data_key() const;

@@ -90,6 +90,8 @@ void ClusterFollower::notify() {
 
 void ClusterFollower::run() {
   std::string last_error;
+  std::string last_audit_error;
+  auto next_audit = std::chrono::steady_clock::now() + kAuditInterval;
   std::unique_lock lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, interval_, [this] { return changed_ || stopping_; });
@@ -104,6 +106,18 @@ void ClusterFollower::run() {
     } else if (synced && !last_error.empty()) {
       last_error.clear();
       kLog.info("following the shared state again");
+    }
+    if (synced && std::chrono::steady_clock::now() >= next_audit) {
+      next_audit = std::chrono::steady_clock::now() + kAuditInterval;
+      auto audited = core_.audit();
+      if (!audited && audited.error().message != last_audit_error) {
+        last_audit_error = audited.error().message;
+        kLog.error("the shared state in etcd was changed behind the Coordinators' backs",
+                   {{"error", last_audit_error}});
+      } else if (audited && !last_audit_error.empty()) {
+        last_audit_error.clear();
+        kLog.info("the shared state in etcd verifies again");
+      }
     }
     lock.lock();
   }

@@ -6,7 +6,9 @@
 //    attested mutual TLS (api/grpc/key_server.h), one after the other.
 //  - ClusterFollower: runs Core::sync() whenever etcd reports a change of the state (a watch)
 //    and at least once a second, so that a manifest, a package update, a secret or a recovery
-//    made through one Coordinator is enforced by all of them within a second.
+//    made through one Coordinator is enforced by all of them within a second. Every
+//    kAuditInterval it also reads the whole state through the verified store (Core::audit), so a
+//    record changed behind the Coordinators' backs is reported without waiting for a reload.
 //
 //   app::PeerKeySource peers(*registry, *attestation, self_id);
 //   deps.peers = &peers;                                      // Core::start asks them at once
@@ -44,6 +46,9 @@ class PeerKeySource final : public core::DataKeySource {
   const std::string self_id_;
   const std::chrono::milliseconds deadline_;
 };
+
+// kAuditInterval: how often ClusterFollower audits the whole state (one etcd request).
+inline constexpr std::chrono::seconds kAuditInterval{10};
 
 class ClusterFollower {
  public:

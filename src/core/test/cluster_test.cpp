@@ -391,5 +391,45 @@ TEST_F(ClusterTest, ARestartedNodeRefusesAStateOlderThanItsPeersSaw) {
   EXPECT_TRUE(alone) << alone.error().message;
 }
 
+// A record replayed or removed in etcd while the nodes run: their published state is not
+// affected, and an audit reports it at once, naming the record.
+TEST_F(ClusterTest, AnAuditFindsARecordChangedBehindTheNodesBacks) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
+  ASSERT_TRUE(core(1).sync());
+  Bytes old_root_secret;
+  {
+    auto raw = *nodes_[0]->etcd->begin_read();
+    old_root_secret = **raw->get(store::keys::kRootSecret);
+  }
+  EXPECT_TRUE(core(0).audit());
+  {
+    auto guard = core(1).lock({State::kAcceptingMarbles});
+    ASSERT_TRUE(guard);
+    Snapshot next = guard->snapshot();
+    next.secrets["later"] = manifest::Secret{};
+    ASSERT_TRUE(guard->commit(std::move(next)));
+  }
+  ASSERT_TRUE(core(0).sync());
+  ASSERT_TRUE(core(0).audit());
+  // The host moves a genuine sealed record under another key (the manifest's), then removes
+  // that record.
+  auto host = *nodes_[0]->etcd->begin();
+  ASSERT_TRUE(host->put(store::keys::kManifest, old_root_secret));
+  ASSERT_TRUE(host->commit());
+  for (int i : {0, 1}) {
+    auto audited = core(i).audit();
+    ASSERT_FALSE(audited) << "node " << i;
+    EXPECT_EQ(audited.error().code, ErrorCode::kDataLoss);
+    EXPECT_THAT(audited.error().message, HasSubstr("manifest"));
+    EXPECT_TRUE(core(i).snapshot()->manifest.has_value()) << "the published state is kept";
+  }
+  host = *nodes_[0]->etcd->begin();
+  ASSERT_TRUE(host->erase(store::keys::kManifest));
+  ASSERT_TRUE(host->commit());
+  auto removed = core(1).audit();
+  ASSERT_FALSE(removed);
+  EXPECT_THAT(removed.error().message, HasSubstr("manifest"));
+}
+
 }  // namespace
 }  // namespace mr::core
