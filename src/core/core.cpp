@@ -28,6 +28,13 @@ constexpr int kMaxClaimAttempts = 50;
 // activation counts by another Coordinator.
 constexpr int kMaxCommitAttempts = 20;
 
+// pause_before_retry sleeps up to 2 ms times min(attempt, 8), at random, after losing a race
+// with another Coordinator, so that the contenders do not collide again in step.
+void pause_before_retry(int attempt) {
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(crypto::random_bytes(1)[0] * 8 * std::min(attempt, 8)));
+}
+
 std::string max_activations_message(std::uint64_t max, std::string_view marble_type) {
   return fmt::format("reached max activations count ({}) for marble type \"{}\"", max, marble_type);
 }
@@ -187,44 +194,45 @@ Status Core::sync() {
 }
 
 Status Core::sync_locked() {
+  if (!live_.shared()) return ok();  // nobody else writes the store
   if (live_.is_sealed()) {
     auto txn = live_.begin_read();
     if (txn) {
       MR_ASSIGN_OR_RETURN(auto generation, (*txn)->get(keys::kGeneration));
-      const SnapshotPtr current = snapshot();
-      if (generation.value_or(Bytes{}) == current->generation) return ok();
-      MR_ASSIGN_OR_RETURN(Snapshot s, load_snapshot(**txn));
-      if (current->ca && s.ca && current->ca->root.der() == s.ca->root.der()) {
-        s.quote = current->quote;
-        s.simulation = current->simulation;
-      } else {
-        MR_RETURN_IF_ERROR(quote_root(s));
-      }
-      publish(std::move(s));
+      if (generation.value_or(Bytes{}) == snapshot()->generation) return ok();
+      MR_RETURN_IF_ERROR(publish_stored(**txn));
       kLog.info("loaded a state another Coordinator committed", {{"commit", live_.counter()}});
       return ok();
     }
-    // A root that does not open with our data key: on a shared store another Coordinator may
-    // have replaced the state (a new manifest, a recovery); only a key that verifies the new
-    // state, from an attested peer, is taken (join_locked). Anything else stays an error.
-    if (!live_.shared() || txn.error().code != ErrorCode::kDataLoss) return fail(txn.error());
+    // A root that does not open with our data key: another Coordinator may have replaced the
+    // state (a new manifest, a recovery); only a key that verifies the new state, from an
+    // attested peer, is taken (join_locked). Anything else stays an error.
+    if (txn.error().code != ErrorCode::kDataLoss) return fail(txn.error());
     kLog.warn("the shared state no longer verifies with this Coordinator's data key",
               {{"reason", txn.error().message}});
-  } else if (!live_.shared()) {
-    return ok();
   }
   return join_locked();
+}
+
+Status Core::publish_stored(store::ReadTransaction& txn) {
+  MR_ASSIGN_OR_RETURN(Snapshot s, load_snapshot(txn));
+  const SnapshotPtr current = snapshot();
+  if (current->ca && s.ca && current->ca->root.der() == s.ca->root.der()) {
+    s.quote = current->quote;
+    s.simulation = current->simulation;
+  } else {
+    MR_RETURN_IF_ERROR(quote_root(s));
+  }
+  publish(std::move(s));
+  return ok();
 }
 
 Status Core::join_locked() {
   const bool was_sealed = live_.is_sealed();
   // A state this Coordinator left behind must be followed by a newer one, never an older one.
   const std::uint64_t min_counter = was_sealed ? live_.counter() + 1 : 0;
-  auto found = live_.open(min_counter);
-  if (!found) {
-    return fail(found.error());
-  }
-  switch (*found) {
+  MR_ASSIGN_OR_RETURN(LiveStore::Found found, live_.open(min_counter));
+  switch (found) {
     case LiveStore::Found::kNothing:
       if (was_sealed) {
         return fail(seal::integrity_failure(
@@ -233,9 +241,7 @@ Status Core::join_locked() {
       return ok();  // no manifest anywhere yet
     case LiveStore::Found::kSealedState: {
       MR_ASSIGN_OR_RETURN(auto txn, live_.begin_read());
-      MR_ASSIGN_OR_RETURN(Snapshot s, load_snapshot(*txn));
-      MR_RETURN_IF_ERROR(quote_root(s));
-      publish(std::move(s));
+      MR_RETURN_IF_ERROR(publish_stored(*txn));
       kLog.info("opened the shared state with this machine's seal key",
                 {{"commit", live_.counter()}});
       return ok();
@@ -442,11 +448,9 @@ void Core::commit_claims(const std::vector<Claim*>& batch) {
       const bool lost_race = try_commit_claims(batch, results);
       if (!lost_race || attempt == kMaxClaimAttempts) break;
       // Another Coordinator sharing the store committed first: follow it (its activation counts
-      // are read again) and count the batch anew, after a short random pause so that the
-      // contenders do not collide again in step.
+      // are read again) and count the batch anew.
       (void)sync_locked();
-      std::this_thread::sleep_for(
-          std::chrono::microseconds(crypto::random_bytes(1)[0] * 8 * std::min(attempt, 8)));
+      pause_before_retry(attempt);
     }
   }
   std::scoped_lock lock(claim_mu_);
@@ -457,8 +461,6 @@ void Core::commit_claims(const std::vector<Claim*>& batch) {
 bool Core::try_commit_claims(const std::vector<Claim*>& batch, ClaimResults& results) {
   results.reserve(batch.size());
   auto txn = live_.begin();
-  // Another Coordinator committed while the transaction began: a lost race too.
-  if (!txn && txn.error().code == ErrorCode::kAborted && live_.shared()) return true;
   if (!txn) {
     for (Claim* c : batch)
       results.emplace_back(c, tl::unexpected(txn.error()));
@@ -512,23 +514,19 @@ Result<std::uint64_t> Core::raise_monotonic_counter(std::string_view id, std::ui
     if (snapshot()->state != State::kAcceptingMarbles) {
       return fail(ErrorCode::kFailedPrecondition, std::string(kWrongStateMessage));
     }
-    auto txn = live_.begin();
-    Status written = txn ? ok() : Status(tl::unexpected(txn.error()));
-    if (written) {
-      MR_ASSIGN_OR_RETURN(const std::uint64_t previous, read_monotonic_counter(**txn, id));
-      if (value <= previous) return previous;
-      MR_RETURN_IF_ERROR(write_monotonic_counter(**txn, id, value));
-      written = (*txn)->commit();
-      if (written) return previous;
-    }
+    MR_ASSIGN_OR_RETURN(auto txn, live_.begin());
+    MR_ASSIGN_OR_RETURN(const std::uint64_t previous, read_monotonic_counter(*txn, id));
+    if (value <= previous) return previous;
+    MR_RETURN_IF_ERROR(write_monotonic_counter(*txn, id, value));
+    const Status written = txn->commit();
+    if (written) return previous;
     // Lost a race with another Coordinator sharing the store (nothing was written): follow it
     // and decide again on the value it left, as commit_claims does.
     if (written.error().code != ErrorCode::kAborted || !live_.shared() ||
         attempt == kMaxClaimAttempts) {
-      return tl::unexpected(std::move(written).error());
+      return tl::unexpected(written.error());
     }
-    std::this_thread::sleep_for(
-        std::chrono::microseconds(crypto::random_bytes(1)[0] * 8 * std::min(attempt, 8)));
+    pause_before_retry(attempt);
   }
 }
 

@@ -177,6 +177,9 @@ class Core {
   Status start_fresh(State state);
   Status check_not_rolled_back();
   Status sync_locked();
+  // publish_stored loads the state |txn| shows and publishes it, keeping the quote when the root
+  // certificate is the same.
+  Status publish_stored(store::ReadTransaction& txn);
   // state_unchanged tells whether the stored state still has |base|'s generation (only
   // activation counts or meta records changed since).
   Result<bool> state_unchanged(const Snapshot& base) const;

@@ -516,29 +516,36 @@ Result<std::unique_ptr<SealedStore>> SealedStore::replace(
 }
 
 Result<std::unique_ptr<store::Transaction>> SealedStore::begin() {
-  MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin());
-  MR_RETURN_IF_ERROR(shared_->settle());
   // Writers of this process are serialised by the inner store. The stored root is read through
   // the transaction: on a store several Coordinators share (etcd), its commit then fails if
   // another one committed meanwhile, and a root other than the one last seen here means another
   // one committed before: its state is verified and becomes the base.
-  VersionPtr base = shared_->version();
-  MR_ASSIGN_OR_RETURN(auto stored, inner->get(keys::kIntegrityRoot));
-  if (!stored || *stored != base->sealed_root) {
+  constexpr int kAttempts = 20;
+  for (int attempt = 1;; ++attempt) {
+    MR_ASSIGN_OR_RETURN(auto inner, shared_->inner.begin());
+    MR_RETURN_IF_ERROR(shared_->settle());
+    VersionPtr base = shared_->version();
+    MR_ASSIGN_OR_RETURN(auto stored, inner->get(keys::kIntegrityRoot));
+    if (stored && *stored == base->sealed_root) {
+      return std::unique_ptr<store::Transaction>(std::make_unique<SealedTransaction>(
+          shared_, std::move(inner), std::move(base), /*force_root=*/false));
+    }
     // Verified through a snapshot, not through |inner|: every key read through the transaction
     // becomes a compare of its commit (etcd bounds them, --max-txn-ops), and the root read above
-    // already makes the commit fail if anything changed. The snapshot may be newer than |inner|;
-    // then the state moved on meanwhile and the commit would fail anyway.
+    // already makes the commit fail if anything changed. A snapshot newer than |inner| means the
+    // state moved on while this transaction began: begin again from it.
     MR_ASSIGN_OR_RETURN(auto snapshot, shared_->inner.begin_read());
     MR_ASSIGN_OR_RETURN(base, shared_->follow(*snapshot, base));
-    if (!stored || *stored != base->sealed_root) {
+    if (stored && *stored == base->sealed_root) {
+      return std::unique_ptr<store::Transaction>(std::make_unique<SealedTransaction>(
+          shared_, std::move(inner), std::move(base), /*force_root=*/false));
+    }
+    if (attempt == kAttempts) {
       return fail(ErrorCode::kAborted,
-                  "the state changed (another Coordinator sharing the store committed) while "
-                  "this transaction began; nothing was written, retry");
+                  "the state kept changing (other Coordinators sharing the store committed) "
+                  "while this transaction began; nothing was written, retry");
     }
   }
-  return std::unique_ptr<store::Transaction>(std::make_unique<SealedTransaction>(
-      shared_, std::move(inner), std::move(base), /*force_root=*/false));
 }
 
 Result<std::unique_ptr<store::ReadTransaction>> SealedStore::begin_read() {

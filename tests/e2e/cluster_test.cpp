@@ -44,6 +44,7 @@
 #include "store/etcd/testing/etcd_server.h"
 #include "store/keys.h"
 #include "support/process.h"
+#include "support/rest_helpers.h"
 
 namespace mr::test {
 namespace {
@@ -64,21 +65,12 @@ constexpr auto kWithinASecond = 1500ms;
 
 // --- REST ------------------------------------------------------------------------------------
 
-Json json_of(const HttpResult& r) {
-  auto j = Json::parse(r.body, nullptr, false);
-  return j.is_discarded() ? Json() : j;
-}
-
 std::vector<std::string> as_user(const std::string& user) {
   return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
 }
 
-std::string b64_manifest(const std::string& raw) {
-  return Json{{"manifest", base64_encode(as_bytes(raw))}}.dump();
-}
-
 HttpResult set_manifest(CoordinatorProcess& c, const std::string& raw) {
-  const std::string body = b64_manifest(raw);
+  const std::string body = b64_body(raw);
   return curl_https(c.client_url() + "/api/v2/manifest", &body);
 }
 
@@ -491,7 +483,7 @@ TEST(Cluster, PackageUpdateThroughBIsEnforcedByAAndC) {
     ASSERT_EQ(o.code, kOk) << char('A' + i) << ": " << o.details;
   }
 
-  const std::string update = b64_manifest(R"({"Packages":{"pkg":{"SecurityVersion":4}}})");
+  const std::string update = b64_body(R"({"Packages":{"pkg":{"SecurityVersion":4}}})");
   const HttpResult r =
       curl_https(cluster[B].client_url() + "/api/v2/update", &update, as_user("alice"));
   const auto updated_at = SteadyClock::now();

@@ -22,6 +22,7 @@
 #include "crypto/x509.h"
 #include "gojson/go_json.h"
 #include "support/process.h"
+#include "support/rest_helpers.h"
 
 namespace mr::test {
 namespace {
@@ -56,21 +57,6 @@ Json manifest() {
 
 std::vector<std::string> as_user(const std::string& user) {
   return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
-}
-
-std::string b64_body(const std::string& raw) {
-  return Json{{"manifest", base64_encode(as_bytes(raw))}}.dump();
-}
-
-// An alphanumeric value, so that a copy of it would appear verbatim in a JSON log line.
-std::string random_text(std::size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  const Bytes r = crypto::random_bytes(n);
-  std::string s;
-  for (const std::uint8_t b : r)
-    s += kAlphabet[b % (sizeof(kAlphabet) - 1)];
-  return s;
 }
 
 // Line is one parsed JSON log line.

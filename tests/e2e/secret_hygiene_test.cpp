@@ -25,6 +25,7 @@
 #include "crypto/x509.h"
 #include "gojson/go_json.h"
 #include "support/process.h"
+#include "support/rest_helpers.h"
 
 namespace mr::test {
 namespace {
@@ -105,26 +106,6 @@ class LeakScanner {
 
 std::vector<std::string> as_user(const std::string& user) {
   return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
-}
-
-Json json_of(const HttpResult& r) {
-  auto j = Json::parse(r.body, nullptr, false);
-  return j.is_discarded() ? Json() : j;
-}
-
-std::string b64_body(const std::string& raw) {
-  return Json{{"manifest", base64_encode(as_bytes(raw))}}.dump();
-}
-
-// An alphanumeric value (logs escape other characters, so raw text must be plain to be found).
-std::string random_text(std::size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  const Bytes r = crypto::random_bytes(n);
-  std::string s;
-  for (const std::uint8_t b : r)
-    s += kAlphabet[b % (sizeof(kAlphabet) - 1)];
-  return s;
 }
 
 const char* const kCertSecrets[] = {"shared_ecdsa", "private_ecdsa", "shared_rsa",

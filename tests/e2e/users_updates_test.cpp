@@ -14,6 +14,7 @@
 #include "base/testing/temp_dir.h"
 #include "gojson/go_json.h"
 #include "support/process.h"
+#include "support/rest_helpers.h"
 
 namespace mr::test {
 namespace {
@@ -47,15 +48,6 @@ gojson::Json manifest() {
 
 std::vector<std::string> as_user(const std::string& user) {
   return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
-}
-
-gojson::Json json_of(const HttpResult& r) {
-  auto j = gojson::Json::parse(r.body, nullptr, false);
-  return j.is_discarded() ? gojson::Json() : j;
-}
-
-std::string b64_body(const std::string& raw) {
-  return gojson::Json{{"manifest", base64_encode(as_bytes(raw))}}.dump();
 }
 
 class UsersUpdates : public ::testing::Test {

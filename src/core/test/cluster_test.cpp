@@ -125,6 +125,30 @@ class ClusterTest : public ::testing::Test {
     n.etcd.reset();
   }
   Core& core(int i) { return *nodes_[i]->core; }
+  // add_secret commits a state change through node |i|: one more (empty) secret |name|.
+  Status add_secret(int i, const std::string& name,
+                    const std::vector<std::string>& log_lines = {}) {
+    MR_ASSIGN_OR_RETURN(auto guard, core(i).lock({State::kAcceptingMarbles}));
+    Snapshot next = guard.snapshot();
+    next.secrets[name] = manifest::Secret{};
+    return guard.commit(std::move(next), log_lines);
+  }
+  // dump_etcd / restore_etcd copy every raw record in etcd, as the host can.
+  std::map<std::string, Bytes> dump_etcd() {
+    auto raw = *nodes_[0]->etcd->begin_read();
+    std::map<std::string, Bytes> out;
+    const std::vector<std::string> keys = *raw->list("");
+    for (const auto& key : keys)
+      out.emplace(key, **raw->get(key));
+    return out;
+  }
+  void restore_etcd(const std::map<std::string, Bytes>& records) {
+    auto raw = *nodes_[0]->etcd->begin();
+    ASSERT_TRUE(raw->erase_prefix(""));
+    for (const auto& [key, value] : records)
+      ASSERT_TRUE(raw->put(key, value));
+    ASSERT_TRUE(raw->commit());
+  }
   State state(int i) { return core(i).snapshot()->state; }
 
   mr::testing::FakeClock clock_{*parse_rfc3339("2026-11-23T12:00:00Z")};
@@ -180,13 +204,7 @@ TEST_F(ClusterTest, ACommitThroughOneNodeIsFollowedByTheOthers) {
   ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
   for (int i : {1, 2})
     ASSERT_TRUE(core(i).sync());
-  {
-    auto guard = core(1).lock({State::kAcceptingMarbles});
-    ASSERT_TRUE(guard);
-    Snapshot next = guard->snapshot();
-    next.secrets["planted-by-b"] = manifest::Secret{};
-    ASSERT_TRUE(guard->commit(std::move(next), {"a line from B"}));
-  }
+  ASSERT_TRUE(add_secret(1, "planted-by-b", {"a line from B"}));
   for (int i : {0, 2}) {
     EXPECT_FALSE(core(i).snapshot()->secrets.contains("planted-by-b"));
     ASSERT_TRUE(core(i).sync());
@@ -249,11 +267,7 @@ TEST_F(ClusterTest, StateCommitsAreNotRefusedBecauseOfActivationsElsewhere) {
     });
   }
   for (int i = 0; i < 10; ++i) {
-    auto guard = core(1).lock({State::kAcceptingMarbles});
-    ASSERT_TRUE(guard) << guard.error().message;
-    Snapshot next = guard->snapshot();
-    next.secrets["s" + std::to_string(i)] = manifest::Secret{};
-    auto committed = guard->commit(std::move(next));
+    auto committed = add_secret(1, "s" + std::to_string(i));
     ASSERT_TRUE(committed) << "commit " << i << ": " << committed.error().message;
   }
   done = true;
@@ -314,29 +328,11 @@ TEST_F(ClusterTest, AReplayedOlderStateIsRefusedByEveryNode) {
   ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
   for (int i : {1, 2})
     ASSERT_TRUE(core(i).sync());
-  std::map<std::string, Bytes> old;
-  {
-    auto raw = *nodes_[0]->etcd->begin_read();
-    const std::vector<std::string> keys = *raw->list("");
-    for (const auto& key : keys)
-      old.emplace(key, **raw->get(key));
-  }
-  {
-    auto guard = core(1).lock({State::kAcceptingMarbles});
-    ASSERT_TRUE(guard);
-    Snapshot next = guard->snapshot();
-    next.secrets["later"] = manifest::Secret{};
-    ASSERT_TRUE(guard->commit(std::move(next)));
-  }
+  const std::map<std::string, Bytes> old = dump_etcd();
+  ASSERT_TRUE(add_secret(1, "later"));
   for (int i : {0, 2})
     ASSERT_TRUE(core(i).sync());
-  {
-    auto raw = *nodes_[0]->etcd->begin();
-    ASSERT_TRUE(raw->erase_prefix(""));
-    for (const auto& [key, value] : old)
-      ASSERT_TRUE(raw->put(key, value));
-    ASSERT_TRUE(raw->commit());
-  }
+  restore_etcd(old);
   for (int i = 0; i < 3; ++i) {
     auto s = core(i).sync();
     ASSERT_FALSE(s) << "node " << i << " accepted a replayed state";
@@ -352,28 +348,10 @@ TEST_F(ClusterTest, ARestartedNodeRefusesAStateOlderThanItsPeersSaw) {
   ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
   for (int i : {1, 2})
     ASSERT_TRUE(core(i).sync());
-  std::map<std::string, Bytes> old;
-  {
-    auto raw = *nodes_[0]->etcd->begin_read();
-    const std::vector<std::string> keys = *raw->list("");
-    for (const auto& key : keys)
-      old.emplace(key, **raw->get(key));
-  }
-  {
-    auto guard = core(1).lock({State::kAcceptingMarbles});
-    ASSERT_TRUE(guard);
-    Snapshot next = guard->snapshot();
-    next.secrets["later"] = manifest::Secret{};
-    ASSERT_TRUE(guard->commit(std::move(next)));
-  }
+  const std::map<std::string, Bytes> old = dump_etcd();
+  ASSERT_TRUE(add_secret(1, "later"));
   stop(*nodes_[2]);
-  {
-    auto raw = *nodes_[0]->etcd->begin();
-    ASSERT_TRUE(raw->erase_prefix(""));
-    for (const auto& [key, value] : old)
-      ASSERT_TRUE(raw->put(key, value));
-    ASSERT_TRUE(raw->commit());
-  }
+  restore_etcd(old);
   Node& n = *nodes_[2];
   store::EtcdStoreConfig config;
   config.endpoints = {etcd_->endpoint()};
@@ -402,13 +380,7 @@ TEST_F(ClusterTest, AnAuditFindsARecordChangedBehindTheNodesBacks) {
     old_root_secret = **raw->get(store::keys::kRootSecret);
   }
   EXPECT_TRUE(core(0).audit());
-  {
-    auto guard = core(1).lock({State::kAcceptingMarbles});
-    ASSERT_TRUE(guard);
-    Snapshot next = guard->snapshot();
-    next.secrets["later"] = manifest::Secret{};
-    ASSERT_TRUE(guard->commit(std::move(next)));
-  }
+  ASSERT_TRUE(add_secret(1, "later"));
   ASSERT_TRUE(core(0).sync());
   ASSERT_TRUE(core(0).audit());
   // The host moves a genuine sealed record under another key (the manifest's), then removes
