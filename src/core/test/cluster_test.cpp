@@ -48,6 +48,7 @@ class InProcessPeers final : public DataKeySource {
       : nodes_(nodes), self_(self) {}
   Result<PeerKey> fetch() override;
   bool enabled = true;
+  bool forged = false;  // hand over a key of the host's making instead
 
  private:
   std::vector<std::unique_ptr<Node>>& nodes_;
@@ -66,6 +67,7 @@ struct Node {
 
 Result<PeerKey> InProcessPeers::fetch() {
   if (!enabled) return fail(ErrorCode::kUnavailable, "peers switched off");
+  if (forged) return PeerKey{crypto::random_secret(32), 0};
   std::optional<PeerKey> best;
   for (const auto& n : nodes_) {
     if (n.get() == self_ || !n->core) continue;
@@ -401,6 +403,34 @@ TEST_F(ClusterTest, AnAuditFindsARecordChangedBehindTheNodesBacks) {
   auto removed = core(1).audit();
   ASSERT_FALSE(removed);
   EXPECT_THAT(removed.error().message, HasSubstr("manifest"));
+}
+
+// A key that does not verify the shared state (a peer lying, or a key server the host put in
+// the registry that passed attestation somehow) is never adopted: the node stays in recovery
+// and serves no key; the real key still brings it in.
+TEST_F(ClusterTest, AKeyThatDoesNotVerifyTheStateIsNeverAdopted) {
+  ASSERT_TRUE(nodes_[0]->api->set_manifest(manifest()));
+  stop(*nodes_[2]);
+  std::filesystem::remove_all(nodes_[2]->seal_dir);  // a new machine: no node copy of its own
+  Node& n = *nodes_[2];
+  n.peers = std::make_unique<InProcessPeers>(nodes_, &n);
+  n.peers->forged = true;
+  store::EtcdStoreConfig config;
+  config.endpoints = {etcd_->endpoint()};
+  n.etcd = *store::EtcdStore::open(std::move(config));
+  CoreDeps deps{&clock_, n.etcd.get(), &n.memory, n.seal_keys.get(), &issuer_, n.peers.get()};
+  CoreConfig sim;
+  sim.simulation = true;
+  auto forged = Core::start(deps, sim);
+  ASSERT_TRUE(forged) << forged.error().message;
+  n.core = std::move(*forged);
+  EXPECT_EQ(state(2), State::kRecovery);
+  EXPECT_FALSE(core(2).shared_data_key().has_value());
+  ASSERT_TRUE(core(2).sync());
+  EXPECT_EQ(state(2), State::kRecovery);
+  n.peers->forged = false;
+  ASSERT_TRUE(core(2).sync());
+  EXPECT_EQ(state(2), State::kAcceptingMarbles);
 }
 
 }  // namespace
