@@ -278,24 +278,44 @@ struct DcapQuoteVerifier::Impl {
   mutable std::map<std::string, Result<std::shared_ptr<const PckChain>>> chains;
   // Guarded by mu: chain verification results by (chain hash, prepared collateral id).
   mutable std::map<std::pair<std::string, std::uint64_t>, Result<Window>> chain_results;
-  // Attestation keys (raw P-256 points) already certified by a verified QE report, as keys: a
-  // platform's quoting enclave signs every quote with the same key.
-  mutable std::map<std::string, std::shared_ptr<EVP_PKEY>, std::less<>> attestation_keys;
+  // Attestation keys a verified QE report certified, as keys, by SHA-256 of everything that
+  // certification read: the PCK chain, the QE report and its signature, the attestation key and
+  // the QE auth data. A platform's quoting enclave signs every quote with the same key under the
+  // same QE report, so its second quote skips the QE report's signature check; any changed byte
+  // is another entry, checked in full.
+  mutable std::map<std::string, std::shared_ptr<EVP_PKEY>, std::less<>> certified_keys;
 
-  // get_attestation_key returns the key for |raw|; call it only once the QE report that
-  // certifies |raw| has verified, so that only genuine keys are cached.
-  Result<std::shared_ptr<EVP_PKEY>> get_attestation_key(ByteSpan raw) const {
-    const std::string_view id(reinterpret_cast<const char*>(raw.data()), raw.size());
+  // certified_key returns the attestation key of |q| if the QE report that certifies it (under
+  // |pck|'s leaf key) verified, or the reason it did not.
+  Result<std::shared_ptr<EVP_PKEY>> certified_key(const std::string& chain_key, const PckChain& pck,
+                                                  const ParsedQuote& q) const {
+    // All parts but the last have fixed sizes, so the concatenation is unambiguous.
+    Bytes certified(chain_key.begin(), chain_key.end());
+    certified.insert(certified.end(), q.qe_report_raw.begin(), q.qe_report_raw.end());
+    certified.insert(certified.end(), q.qe_report_signature.begin(), q.qe_report_signature.end());
+    certified.insert(certified.end(), q.attestation_key.begin(), q.attestation_key.end());
+    certified.insert(certified.end(), q.qe_auth_data.begin(), q.qe_auth_data.end());
+    const auto digest = sha256_digest(certified);
+    const std::string id(digest.begin(), digest.end());
     {
       std::scoped_lock lock(mu);
-      auto it = attestation_keys.find(id);
-      if (it != attestation_keys.end()) return it->second;
+      auto it = certified_keys.find(id);
+      if (it != certified_keys.end()) return it->second;
     }
-    MR_ASSIGN_OR_RETURN(ossl::Ptr<EVP_PKEY> parsed, p256_public_key_from_raw(raw));
+    if (!verify_p256_raw(pck.leaf_key, q.qe_report_raw, q.qe_report_signature)) {
+      return deny("QE report signature verification failed");
+    }
+    Bytes hashed(q.attestation_key.begin(), q.attestation_key.end());
+    hashed.insert(hashed.end(), q.qe_auth_data.begin(), q.qe_auth_data.end());
+    const auto bound = sha256_digest(hashed);
+    if (!std::equal(bound.begin(), bound.end(), q.qe_report.report_data.begin())) {
+      return deny("QE report data does not match SHA-256(attestation key ‖ QE auth data)");
+    }
+    MR_ASSIGN_OR_RETURN(ossl::Ptr<EVP_PKEY> parsed, p256_public_key_from_raw(q.attestation_key));
     std::shared_ptr<EVP_PKEY> key(parsed.release(), ossl::Free<EVP_PKEY>());
     std::scoped_lock lock(mu);
-    if (attestation_keys.size() >= kMaxCacheEntries) attestation_keys.clear();
-    attestation_keys.emplace(std::string(id), key);
+    if (certified_keys.size() >= kMaxCacheEntries) certified_keys.clear();
+    certified_keys.emplace(id, key);
     return key;
   }
 
@@ -426,21 +446,9 @@ Result<VerifiedQuote> DcapQuoteVerifier::Impl::verify(ByteSpan input) const {
         fmt::format("QE identity is for {}, quote needs {}", coll->qe_identity.id, want_qe));
   }
 
-  if (!verify_p256_raw(pck->leaf_key, q.qe_report_raw, q.qe_report_signature)) {
-    return deny("QE report signature verification failed");
-  }
-  {
-    Bytes hashed(q.attestation_key.begin(), q.attestation_key.end());
-    hashed.insert(hashed.end(), q.qe_auth_data.begin(), q.qe_auth_data.end());
-    const auto digest = sha256_digest(hashed);
-    if (!std::equal(digest.begin(), digest.end(), q.qe_report.report_data.begin())) {
-      return deny("QE report data does not match SHA-256(attestation key ‖ QE auth data)");
-    }
-  }
+  // The attestation key is certified (QE report signed by the PCK key, binding its hash).
+  MR_ASSIGN_OR_RETURN(std::shared_ptr<EVP_PKEY> att_key, certified_key(chain_key, *pck, q));
   MR_ASSIGN_OR_RETURN(QeMatch qe, match_qe_identity(coll->qe_identity, q.qe_report));
-
-  // The attestation key is certified now (QE report signed by the PCK key, binding its hash).
-  MR_ASSIGN_OR_RETURN(std::shared_ptr<EVP_PKEY> att_key, get_attestation_key(q.attestation_key));
   if (!verify_p256_raw(att_key.get(), raw.first(q.signed_size), q.signature)) {
     return deny("quote signature verification failed");
   }

@@ -154,9 +154,10 @@ TEST_F(RealQuoteTest, FlippedByteInSignatures) {
   EXPECT_EQ(q.error().code, ErrorCode::kPermissionDenied);
 }
 
-// One verifier, warm caches (PCK chain, collateral, the attestation key of the genuine quote):
-// a quote signed with that cached key but altered still fails, and a quote whose attestation
-// key was swapped is refused before any key is cached for it.
+// One verifier, warm caches (PCK chain, collateral, the genuine QE report's certification of its
+// attestation key): a quote signed with that cached key but altered still fails, a quote whose
+// attestation key was swapped is refused before any key is cached for it, and an altered QE
+// report, QE report signature or QE auth data is checked, not looked up.
 TEST_F(RealQuoteTest, WarmCachesNeverVouchForAlteredQuotes) {
   auto v = make("sgx_quote_collateral.json");
   const Bytes genuine = testdata::read("sgx_quote");
@@ -170,6 +171,18 @@ TEST_F(RealQuoteTest, WarmCachesNeverVouchForAlteredQuotes) {
   Bytes key = genuine;
   key[kSigData + 64 + 7] ^= 0x01;  // another attestation key, not certified by the QE report
   EXPECT_EQ(v->verify(key).error().message,
+            "QE report data does not match SHA-256(attestation key ‖ QE auth data)");
+  // The QE report's certification of the genuine key is cached: any other QE report, QE report
+  // signature or QE auth data is checked in full.
+  Bytes report = genuine;
+  report[kQeReport + 256] ^= 0x01;  // QE report: ISV product ID
+  EXPECT_EQ(v->verify(report).error().message, "QE report signature verification failed");
+  Bytes report_sig = genuine;
+  report_sig[kQeReport + 384 + 40] ^= 0x01;  // QE report signature s
+  EXPECT_EQ(v->verify(report_sig).error().message, "QE report signature verification failed");
+  Bytes auth = genuine;
+  auth[kQeReport + 384 + 64 + 2] ^= 0x01;  // QE auth data
+  EXPECT_EQ(v->verify(auth).error().message,
             "QE report data does not match SHA-256(attestation key ‖ QE auth data)");
   EXPECT_TRUE(v->verify(genuine));
 }
