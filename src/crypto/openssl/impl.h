@@ -78,6 +78,14 @@ inline tl::unexpected<Error> invalid(std::string message) {
 // public_key_from_spki wraps the key of a parsed SubjectPublicKeyInfo (a certificate's or a
 // CSR's) without re-encoding it; EC keys must name their curve, as Go requires.
 [[nodiscard]] Result<PublicKey> public_key_from_spki(const X509_PUBKEY* spki);
+// keyless_libctx is a library context with only the null provider: a structure parsed in it
+// (ASN1_item_d2i_ex) keeps its SubjectPublicKeyInfo as ASN.1, without the decoder chain OpenSSL
+// 3.0 builds for every key it parses. Never use it for anything but parsing.
+[[nodiscard]] OSSL_LIB_CTX* keyless_libctx();
+// public_key_from_named_curve_spki imports the key of |spki| when it is an uncompressed point
+// on a named curve this package supports (the common case, without a decoder chain); nullopt
+// for anything else, which public_key_from_spki on a normally parsed structure must judge.
+[[nodiscard]] std::optional<PublicKey> public_key_from_named_curve_spki(const X509_PUBKEY* spki);
 // set_spki writes |key| into |dst| (a certificate's or CSR's key field) as ASN.1 only, leaving
 // the field's decoded key unset: for structures that are signed, encoded and then discarded.
 [[nodiscard]] Status set_spki(X509_PUBKEY* dst, const PublicKey& key);

@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/obj_mac.h>
+#include <openssl/provider.h>
 
 #include <cstring>
 #include <optional>
@@ -260,6 +261,73 @@ Result<PublicKey> public_key_from_spki(const X509_PUBKEY* spki) {
   // The parsed structure's key holds public components only: share it.
   if (EVP_PKEY_up_ref(pkey) != 1) return ossl::fail("referencing public key");
   impl->pkey.reset(pkey);
+  return PublicKey(std::move(impl));
+}
+
+OSSL_LIB_CTX* keyless_libctx() {
+  // Made once and kept for the life of the process (freed neither before nor after OpenSSL's
+  // own clean-up at exit).
+  static OSSL_LIB_CTX* const ctx = [] {
+    OSSL_LIB_CTX* c = OSSL_LIB_CTX_new();
+    const OSSL_PROVIDER* null = c != nullptr ? OSSL_PROVIDER_load(c, "null") : nullptr;
+    MR_ASSERT(null != nullptr);
+    return c;
+  }();
+  return ctx;
+}
+
+std::optional<PublicKey> public_key_from_named_curve_spki(const X509_PUBKEY* spki) {
+  ASN1_OBJECT* algorithm = nullptr;
+  const unsigned char* point = nullptr;
+  int point_len = 0;
+  X509_ALGOR* alg = nullptr;
+  if (X509_PUBKEY_get0_param(&algorithm, &point, &point_len, &alg, spki) != 1 ||
+      OBJ_obj2nid(algorithm) != NID_X9_62_id_ecPublicKey || point_len < 1 || point[0] != 0x04) {
+    return std::nullopt;
+  }
+  int ptype = V_ASN1_UNDEF;
+  const void* pval = nullptr;
+  X509_ALGOR_get0(nullptr, &ptype, &pval, alg);
+  if (ptype != V_ASN1_OBJECT) return std::nullopt;
+  const char* group = nullptr;
+  switch (OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(pval))) {
+    case NID_secp224r1:
+      group = "P-224";
+      break;
+    case NID_X9_62_prime256v1:
+      group = "P-256";
+      break;
+    case NID_secp384r1:
+      group = "P-384";
+      break;
+    case NID_secp521r1:
+      group = "P-521";
+      break;
+    default:
+      return std::nullopt;
+  }
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<unsigned char*>(point),
+                                        static_cast<std::size_t>(point_len)),
+      OSSL_PARAM_construct_end()};
+  ossl::Ptr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  // The import decodes the point and refuses one that is not on the curve.
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    EVP_PKEY_free(raw);
+    ossl::clear_errors();
+    return std::nullopt;
+  }
+  ossl::Ptr<EVP_PKEY> pkey(raw);
+  auto impl = std::make_shared<PublicKey::Impl>();
+  impl->der = ossl::to_der<X509_PUBKEY>(i2d_X509_PUBKEY, spki);
+  if (impl->der.empty() || !describe(pkey.get(), *impl) || !check_point(*impl)) {
+    ossl::clear_errors();
+    return std::nullopt;
+  }
+  impl->pkey = std::move(pkey);
   return PublicKey(std::move(impl));
 }
 

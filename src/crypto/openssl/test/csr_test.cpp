@@ -100,6 +100,37 @@ TEST(Csr, ExplicitCurveParametersAreRefused) {
       << parsed.error().message;
 }
 
+// Only an uncompressed point on a named curve takes parse_csr's direct import; every other key
+// gets the answer a normal parse gives (a point off its curve, a compressed point).
+TEST(Csr, PointsOffTheCurveAndCompressedPointsAreRefused) {
+  auto der = create_csr(testing::p384(), marble_subject(), {}, {});
+  ASSERT_TRUE(der);
+  const Bytes point = detail::spki_key_bytes(testing::p384().public_key());
+  ASSERT_EQ(point.size(), 97u);
+  auto at = std::search(der->begin(), der->end(), point.begin(), point.end());
+  ASSERT_NE(at, der->end());
+  Bytes off_curve = *der;
+  off_curve[static_cast<std::size_t>(at - der->begin()) + 96] ^= 0x01;  // last byte of y
+  auto r = parse_csr(off_curve);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message, "parsing CSR: x509: malformed or unsupported public key");
+
+  ossl::Ptr<EVP_PKEY> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+  ASSERT_TRUE(key);
+  ASSERT_EQ(EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                           OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED),
+            1);
+  ossl::Ptr<X509_REQ> req(X509_REQ_new());
+  ASSERT_TRUE(req);
+  ASSERT_EQ(X509_REQ_set_pubkey(req.get(), key.get()), 1);
+  ASSERT_GT(X509_REQ_sign(req.get(), key.get(), EVP_sha384()), 0);
+  r = parse_csr(ossl::to_der<X509_REQ>(i2d_X509_REQ, req.get()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message, "parsing CSR: x509: unsupported elliptic curve point encoding");
+}
+
 TEST(Csr, MalformedCsrIsInvalidArgumentWithoutEcho) {
   auto der = create_csr(testing::p256(), marble_subject(), {}, {});
   ASSERT_TRUE(der);
