@@ -6,20 +6,32 @@
 
 namespace mr::crypto::der {
 
-void append_tlv(Bytes& out, std::uint8_t tag, ByteSpan contents) {
+void append_header(Bytes& out, std::uint8_t tag, std::size_t length) {
   out.push_back(tag);
-  const std::size_t n = contents.size();
-  if (n < 0x80) {
-    out.push_back(static_cast<std::uint8_t>(n));
-  } else {
-    std::uint8_t len_bytes[sizeof(std::size_t)];
-    int count = 0;
-    for (std::size_t v = n; v != 0; v >>= 8)
-      len_bytes[count++] = static_cast<std::uint8_t>(v);
-    out.push_back(static_cast<std::uint8_t>(0x80 | count));
-    while (count > 0)
-      out.push_back(len_bytes[--count]);
+  if (length < 0x80) {
+    out.push_back(static_cast<std::uint8_t>(length));
+    return;
   }
+  std::uint8_t len_bytes[sizeof(std::size_t)];
+  int count = 0;
+  for (std::size_t v = length; v != 0; v >>= 8)
+    len_bytes[count++] = static_cast<std::uint8_t>(v);
+  out.push_back(static_cast<std::uint8_t>(0x80 | count));
+  while (count > 0)
+    out.push_back(len_bytes[--count]);
+}
+
+std::size_t tlv_size(std::size_t length) {
+  std::size_t header = 2;  // tag, short-form length
+  if (length >= 0x80) {
+    for (std::size_t v = length; v != 0; v >>= 8)
+      ++header;  // long form: one byte per length byte after the 0x8n byte
+  }
+  return header + length;
+}
+
+void append_tlv(Bytes& out, std::uint8_t tag, ByteSpan contents) {
+  append_header(out, tag, contents.size());
   out.insert(out.end(), contents.begin(), contents.end());
 }
 

@@ -41,6 +41,10 @@ inline constexpr std::uint8_t kSet = 0x31;
 
 // tlv returns tag ‖ DER length ‖ contents.
 [[nodiscard]] Bytes tlv(std::uint8_t tag, ByteSpan contents);
+// append_header appends |tag| and the DER length |length| (the contents follow, by the caller).
+void append_header(Bytes& out, std::uint8_t tag, std::size_t length);
+// tlv_size is the size of an element with |length| bytes of contents (header included).
+[[nodiscard]] std::size_t tlv_size(std::size_t length);
 // append_tlv appends tlv(tag, contents) to |out|.
 void append_tlv(Bytes& out, std::uint8_t tag, ByteSpan contents);
 // concat joins already-encoded elements.

@@ -169,6 +169,49 @@ std::string_view curve_oid(Curve c) {
   return {};
 }
 
+// ec_pkcs8 writes the PKCS#8 PrivateKeyInfo of an EC key pair, byte for byte what OpenSSL's
+// encoder writes (and Go's MarshalPKCS8PrivateKey): the curve named in the algorithm, an
+// ECPrivateKey of version 1 with the scalar padded to the curve's size and the public point, no
+// parameters. OpenSSL 3.0 builds a whole encoder chain per call otherwise (one per activation).
+// The output is assembled in one buffer reserved up front, so the scalar leaves no copy behind.
+std::optional<SecretBytes> ec_pkcs8(const EVP_PKEY* pkey, const PublicKey::Impl& pub) {
+  static constexpr std::size_t kScalarSize[] = {0, 28, 32, 48, 66};
+  const std::size_t n = kScalarSize[static_cast<int>(pub.curve)];
+  const Bytes point = spki_bits(pub.der);
+  if (pub.type != KeyType::kEc || n == 0 || point.empty()) return std::nullopt;
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) return std::nullopt;
+  const std::unique_ptr<BIGNUM, decltype(&BN_clear_free)> d(raw, BN_clear_free);
+  const Bytes algorithm = der::tlv(
+      der::kSequence, der::concat({der::oid(kOidEcPublicKey), der::oid(curve_oid(pub.curve))}));
+
+  using der::tlv_size;
+  const std::size_t bits = tlv_size(point.size() + 1);
+  const std::size_t ec_key = 3 + tlv_size(n) + tlv_size(bits);  // version, scalar, [1] point
+  const std::size_t info = 3 + algorithm.size() + tlv_size(tlv_size(ec_key));
+  const std::size_t total = tlv_size(info);
+  Bytes out;
+  out.reserve(total);
+  der::append_header(out, der::kSequence, info);
+  out.insert(out.end(), {der::kInteger, 1, 0});
+  out.insert(out.end(), algorithm.begin(), algorithm.end());
+  der::append_header(out, der::kOctetString, tlv_size(ec_key));
+  der::append_header(out, der::kSequence, ec_key);
+  out.insert(out.end(), {der::kInteger, 1, 1});
+  der::append_header(out, der::kOctetString, n);
+  out.resize(out.size() + n);
+  const bool written = BN_bn2binpad(d.get(), out.data() + out.size() - n, static_cast<int>(n)) ==
+                       static_cast<int>(n);
+  der::append_header(out, der::context(1, true), bits);
+  der::append_header(out, der::kBitString, point.size() + 1);
+  out.push_back(0);  // no unused bits
+  out.insert(out.end(), point.begin(), point.end());
+  MR_ASSERT(out.size() == total && out.capacity() == total);  // never reallocated
+  SecretBytes der(std::move(out));
+  if (!written) return std::nullopt;
+  return der;
+}
+
 // A public-only copy of |keypair| (exported and imported through the key manager, which is much
 // cheaper on OpenSSL 3.0 than an encoder and decoder round trip).
 Result<ossl::Ptr<EVP_PKEY>> public_only(const EVP_PKEY* keypair) {
@@ -485,6 +528,9 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
 }
 
 SecretBytes PrivateKey::to_pkcs8_der() const {
+  if (std::optional<SecretBytes> ec = ec_pkcs8(impl_->pkey.get(), impl_->public_key.impl())) {
+    return std::move(*ec);
+  }
   auto der = encode_private(impl_->pkey.get(), "PrivateKeyInfo");
   MR_ASSERT(der.has_value());  // encoding a key we hold cannot fail
   return std::move(*der);

@@ -119,6 +119,42 @@ TEST(Keys, Pkcs8RoundTripAndStructure) {
   }
 }
 
+// PKCS#8 of EC keys is written directly (no encoder chain): byte for byte the library's, for
+// every curve, and for scalars whose first byte is zero (padded to the curve's size).
+TEST(Keys, Pkcs8OfEcKeysIsTheLibrarysEncoding) {
+  const auto library = [](const PrivateKey& key) {
+    ossl::Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+    EXPECT_EQ(i2d_PKCS8PrivateKey_bio(bio.get(), key.impl().pkey.get(), nullptr, nullptr, 0,
+                                      nullptr, nullptr),
+              1);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    return hex_encode(
+        ByteSpan(reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(len)));
+  };
+  for (Curve curve : {Curve::kP224, Curve::kP256, Curve::kP384, Curve::kP521}) {
+    SCOPED_TRACE(static_cast<int>(curve));
+    for (int i = 0; i < 8; ++i) {
+      auto key = PrivateKey::generate(KeySpec::ec(curve));
+      ASSERT_TRUE(key);
+      EXPECT_EQ(hex_encode(key->to_pkcs8_der().span()), library(*key));
+    }
+  }
+  bool padded = false;
+  for (int i = 0; i < 20000 && !padded; ++i) {
+    auto key = PrivateKey::generate(KeySpec::ec(Curve::kP256));
+    ASSERT_TRUE(key);
+    BIGNUM* d = nullptr;
+    ASSERT_EQ(EVP_PKEY_get_bn_param(key->impl().pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY, &d), 1);
+    padded = BN_num_bytes(d) < 32;
+    BN_clear_free(d);
+    if (padded) {
+      EXPECT_EQ(hex_encode(key->to_pkcs8_der().span()), library(*key));
+    }
+  }
+  EXPECT_TRUE(padded) << "no P-256 scalar with a leading zero byte in 20000 keys";
+}
+
 TEST(Keys, PemRoundTripUsesPrivateKeyForEveryType) {
   for (const KeyCase& c : kKeyCases) {
     SCOPED_TRACE(c.name);
