@@ -26,20 +26,35 @@
 // Coordinator server context since configure_openssl): only the server's SSL_new,
 // SSL_do_handshake and SSL_free calls are timed.
 // floor_handshake_ms_per_activation_<type> uses it in place of the three TLS primitives.
+// And the same handshake over a loopback TCP connection (the client in a thread of its own, on
+// another CPU when there is one; the server's thread CPU from accept() to close() of each
+// connection): what a TLS server on real sockets spends with OpenSSL and nothing else, no gRPC
+// and no activation. floor_tcp_handshake_ms_per_activation_<type> uses it in place of the TLS
+// primitives.
 //
-//   build/bin/crypto_floor [--iterations 200] [--coord-cpu-ms plain=12.1 ...]
+//   build/bin/crypto_floor [--iterations 200] [--tcp-handshakes N (default: iterations)]
+//                          [--coord-cpu-ms plain=12.1 ...]
+//   build/bin/crypto_floor --only plain --iterations 20   (the floor's operations alone, for
+//                          instruction counts under callgrind: bench/activation_instructions.sh)
 //
 // Prints a table, then key=value lines: floor_ms_per_activation_<type> for plain, secrets,
 // counted, plain_quotes, secrets_quotes, counted_quotes; and ratio_to_floor_<type> = floor / the
 // Coordinator's CPU per activation for every --coord-cpu-ms <type>=<ms> given.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -51,6 +66,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "attestation/policy.h"
@@ -283,6 +299,80 @@ double op_handshake(const Material& m) {
   return server_us;
 }
 
+// Fd closes a socket it owns.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+// pin_to_another_cpu moves the calling thread to a CPU other than |cpu|, if the machine has one.
+void pin_to_another_cpu(int cpu) {
+  const unsigned n = std::thread::hardware_concurrency();
+  if (n < 2 || cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET((static_cast<unsigned>(cpu) + 1) % n, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // best effort
+}
+
+// tcp_handshakes runs |n| TLS 1.3 handshakes over loopback TCP, the client on a thread of its
+// own, and returns the server thread's CPU time per handshake in us, from accept() to close().
+double tcp_handshakes(const Material& m, int n) {
+  Fd listener(socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  check(listener.fd >= 0 && bind(listener.fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+            listen(listener.fd, 64) == 0 &&
+            getsockname(listener.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0,
+        "loopback listener");
+  const int one = 1;
+  std::atomic<bool> client_failed{false};
+  std::thread client([&, server_cpu = sched_getcpu()] {
+    pin_to_another_cpu(server_cpu);
+    for (int i = 0; i < n; ++i) {
+      Fd fd(socket(AF_INET, SOCK_STREAM, 0));
+      setsockopt(fd.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      ossl::Ptr<SSL> ssl(SSL_new(m.client_tls.get()));
+      unsigned char byte = 0;
+      if (connect(fd.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 || !ssl ||
+          SSL_set_fd(ssl.get(), fd.fd) != 1 || SSL_connect(ssl.get()) != 1) {
+        client_failed = true;
+        return;
+      }
+      SSL_read(ssl.get(), &byte, 1);  // until the server closes
+    }
+  });
+  double server_us = 0;
+  for (int i = 0; i < n && !client_failed; ++i) {
+    const double t = thread_cpu_us();
+    Fd fd(accept(listener.fd, nullptr, nullptr));
+    if (fd.fd < 0) break;
+    setsockopt(fd.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ossl::Ptr<SSL> ssl(SSL_new(m.server_tls.get()));
+    const bool ok = ssl && SSL_set_fd(ssl.get(), fd.fd) == 1 && SSL_accept(ssl.get()) == 1 &&
+                    SSL_version(ssl.get()) == TLS1_3_VERSION;
+    ssl.reset();
+    close(fd.fd);
+    fd.fd = -1;
+    server_us += thread_cpu_us() - t;
+    if (!ok) {
+      client_failed = true;
+      break;
+    }
+  }
+  shutdown(listener.fd, SHUT_RDWR);
+  client.join();
+  if (client_failed) throw std::runtime_error("TLS handshake over loopback TCP failed");
+  return server_us / n;
+}
+
 int select_h2(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
               const unsigned char* in, unsigned int inlen, void* /*arg*/) {
   static const unsigned char kH2[] = {2, 'h', '2'};
@@ -436,11 +526,17 @@ enum Use : unsigned { kAll = 1, kSecrets = 2, kQuotes = 4, kTls = 8 };
 
 int run(int argc, char** argv) {
   int iterations = 200;
+  int tcp_iterations = -1;  // as many as iterations
+  std::string only;         // --only TYPE
   std::map<std::string, double> coord_cpu_ms;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--iterations" && i + 1 < argc) {
       iterations = std::max(1, std::atoi(argv[++i]));
+    } else if (flag == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else if (flag == "--tcp-handshakes" && i + 1 < argc) {
+      tcp_iterations = std::max(1, std::atoi(argv[++i]));
     } else if (flag == "--coord-cpu-ms" && i + 1 < argc) {
       const std::string kv = argv[++i];
       const auto eq = kv.find('=');
@@ -448,7 +544,8 @@ int run(int argc, char** argv) {
       coord_cpu_ms[kv.substr(0, eq)] = std::atof(kv.c_str() + eq + 1);
     } else {
       std::fprintf(stderr,
-                   "usage: crypto_floor [--iterations N] [--coord-cpu-ms <type>=<ms> ...]\n"
+                   "usage: crypto_floor [--iterations N] [--tcp-handshakes N] "
+                   "[--coord-cpu-ms <type>=<ms> ...] [--only <type>]\n"
                    "  types: plain secrets counted plain_quotes secrets_quotes counted_quotes\n");
       return 2;
     }
@@ -474,6 +571,30 @@ int run(int argc, char** argv) {
       {{"secret_hkdf", "symmetric key (HKDF-SHA256)", op_hkdf}, kSecrets},
       {{"quote_verify", "quote (simulated DCAP, cached collateral)", op_quote}, kQuotes},
   };
+  struct Type {
+    const char* name;
+    unsigned mask;
+  };
+  const std::vector<Type> types = {{"plain", kAll},
+                                   {"secrets", kAll | kSecrets},
+                                   {"counted", kAll},
+                                   {"plain_quotes", kAll | kQuotes},
+                                   {"secrets_quotes", kAll | kSecrets | kQuotes},
+                                   {"counted_quotes", kAll | kQuotes}};
+  if (!only.empty()) {
+    // Only the floor's own operations of one Marble type, nothing measured or printed but the
+    // count: for instruction counts under callgrind (bench/activation_instructions.sh).
+    const auto t =
+        std::find_if(types.begin(), types.end(), [&](const Type& x) { return only == x.name; });
+    if (t == types.end()) throw std::runtime_error("--only: unknown Marble type " + only);
+    for (int i = 0; i < iterations; ++i) {
+      for (Row& r : rows) {
+        if ((r.use & t->mask) != 0) r.op.run(m);
+      }
+    }
+    std::printf("only=%s\niterations=%d\n", only.c_str(), iterations);
+    return 0;
+  }
   double handshake_us = 0;
   const int warmup = std::max(3, iterations / 20);
   for (int i = -warmup; i < iterations; ++i) {
@@ -495,6 +616,7 @@ int run(int argc, char** argv) {
     return us / 1000;
   };
   const double hs_ms = handshake_us / iterations / 1000;
+  const double tcp_ms = tcp_handshakes(m, tcp_iterations > 0 ? tcp_iterations : iterations) / 1000;
   std::printf(
       "Coordinator-side cryptography of one Marble activation (%d iterations, thread CPU)\n",
       iterations);
@@ -503,26 +625,23 @@ int run(int argc, char** argv) {
   std::printf("  %-52s %8.1f us\n", "TLS primitives above, together", sum(kTls, false) * 1000);
   std::printf("  %-52s %8.1f us\n", "TLS 1.3 handshake in memory, server side (OpenSSL)",
               hs_ms * 1000);
+  std::printf("  %-52s %8.1f us\n", "the same over loopback TCP, accept() to close()",
+              tcp_ms * 1000);
 
-  struct Type {
-    const char* name;
-    unsigned mask;
-  };
-  const std::vector<Type> types = {{"plain", kAll},
-                                   {"secrets", kAll | kSecrets},
-                                   {"counted", kAll},
-                                   {"plain_quotes", kAll | kQuotes},
-                                   {"secrets_quotes", kAll | kSecrets | kQuotes},
-                                   {"counted_quotes", kAll | kQuotes}};
-  std::printf("\n  %-16s %10s %22s\n", "Marble type", "floor ms", "with real handshake ms");
+  std::printf("\n  %-16s %10s %22s %16s\n", "Marble type", "floor ms", "with real handshake ms",
+              "over TCP ms");
   for (const Type& t : types)
-    std::printf("  %-16s %10.3f %22.3f\n", t.name, sum(t.mask, false), sum(t.mask, true) + hs_ms);
+    std::printf("  %-16s %10.3f %22.3f %16.3f\n", t.name, sum(t.mask, false),
+                sum(t.mask, true) + hs_ms, sum(t.mask, true) + tcp_ms);
   for (const Row& r : rows)
     std::printf("op_%s_us=%.1f\n", r.op.key, mean(r));
   std::printf("tls_primitives_ms=%.3f\ntls_handshake_server_ms=%.3f\n", sum(kTls, false), hs_ms);
+  std::printf("tls_handshake_tcp_server_ms=%.3f\n", tcp_ms);
   for (const Type& t : types) {
     std::printf("floor_ms_per_activation_%s=%.3f\n", t.name, sum(t.mask, false));
     std::printf("floor_handshake_ms_per_activation_%s=%.3f\n", t.name, sum(t.mask, true) + hs_ms);
+    std::printf("floor_tcp_handshake_ms_per_activation_%s=%.3f\n", t.name,
+                sum(t.mask, true) + tcp_ms);
   }
   for (const auto& [type, cpu] : coord_cpu_ms) {
     const auto t =
@@ -531,6 +650,8 @@ int run(int argc, char** argv) {
     std::printf("ratio_to_floor_%s=%.3f\n", type.c_str(), sum(t->mask, false) / cpu);
     std::printf("ratio_to_handshake_floor_%s=%.3f\n", type.c_str(),
                 (sum(t->mask, true) + hs_ms) / cpu);
+    std::printf("ratio_to_tcp_handshake_floor_%s=%.3f\n", type.c_str(),
+                (sum(t->mask, true) + tcp_ms) / cpu);
   }
   return 0;
 }

@@ -74,7 +74,8 @@ kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
 # load NAME C TYPE [--quotes]: one activation_load run, its table shown, its output in NAME.txt.
 # floor NAME: a short crypto_floor run on the Coordinator's CPU, into NAME.txt.
 floor() {
-  "${FLOOR_PIN[@]}" "$BIN"/crypto_floor --iterations "$FLOOR_ITER" >"$TMP/$1.txt" || STATUS=1
+  "${FLOOR_PIN[@]}" "$BIN"/crypto_floor --iterations "$FLOOR_ITER" --tcp-handshakes 100 \
+    >"$TMP/$1.txt" || STATUS=1
 }
 # load NAME C TYPE [--quotes]: one activation_load run, its table shown, its output in NAME.txt,
 # with the floor measured just before and just after it (NAME.floor0.txt, NAME.floor1.txt): this
@@ -111,11 +112,13 @@ ITER=300
 if [ "$QUICK" = 1 ]; then ITER=100; fi
 "${FLOOR_PIN[@]}" "$BIN"/crypto_floor --iterations "$ITER" >"$TMP/floor.txt" || STATUS=1
 grep -v '=' "$TMP/floor.txt" || true
-echo "   (each ratio below uses the floor measured just before and after its own load run)"
+echo "   (each ratio below uses the floor measured just before and after its own load run;"
+echo "   tcp_ratio puts OpenSSL's whole server handshake over loopback TCP in place of the three"
+echo "   TLS primitives: the floor of any server that terminates TLS with OpenSSL on a socket)"
 
 echo
-printf '%-16s %4s %9s %13s %9s %7s %8s %8s %8s\n' configuration C act/s coord_cpu_ms floor_ms \
-  ratio p50_ms p99_ms failures
+printf '%-16s %4s %9s %13s %9s %7s %9s %8s %8s %8s\n' configuration C act/s coord_cpu_ms floor_ms \
+  ratio tcp_ratio p50_ms p99_ms failures
 RUNS=(plain secrets counted plain_quotes secrets_quotes plain_c64)
 if [ "$QUICK" = 0 ]; then RUNS+=(plain_c8); fi
 for r in "${RUNS[@]}"; do
@@ -124,9 +127,12 @@ for r in "${RUNS[@]}"; do
   type=${type%_c8}
   floor=$(adjacent "$r" "floor_ms_per_activation_$type")
   cpu=$(kv "$f" coord_cpu_ms_per_activation)
+  tcp_floor=$(adjacent "$r" "floor_tcp_handshake_ms_per_activation_$type")
   ratio=$(awk -v a="$floor" -v b="$cpu" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-  printf '%-16s %4s %9s %13s %9s %7s %8s %8s %8s\n' "$r" "$(kv "$f" concurrency)" \
-    "$(kv "$f" activations_per_s)" "$cpu" "$floor" "$ratio" "$(kv "$f" p50_ms)" \
+  tcp_ratio=$(awk -v a="$tcp_floor" -v b="$cpu" \
+    'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  printf '%-16s %4s %9s %13s %9s %7s %9s %8s %8s %8s\n' "$r" "$(kv "$f" concurrency)" \
+    "$(kv "$f" activations_per_s)" "$cpu" "$floor" "$ratio" "$tcp_ratio" "$(kv "$f" p50_ms)" \
     "$(kv "$f" p99_ms)" "$(kv "$f" failures)"
 done
 echo
@@ -147,9 +153,12 @@ for t in plain secrets counted plain_quotes secrets_quotes; do
   echo "floor_ms_per_activation$sfx=$fl"
   echo "ratio_to_floor$sfx=$(ratio "$fl" "$cpu")"
   echo "ratio_to_handshake_floor_$t=$(ratio "$hs" "$cpu")"
+  tcp=$(adjacent "$t" "floor_tcp_handshake_ms_per_activation_$t")
+  echo "ratio_to_tcp_handshake_floor_$t=$(ratio "$tcp" "$cpu")"
 done
 echo "tls_handshake_server_ms=$(kv "$TMP/floor.txt" tls_handshake_server_ms)"
 echo "tls_primitives_ms=$(kv "$TMP/floor.txt" tls_primitives_ms)"
+echo "tls_handshake_tcp_server_ms=$(kv "$TMP/floor.txt" tls_handshake_tcp_server_ms)"
 echo "p50_ms=$(kv "$TMP/plain_c64.txt" p50_ms)"
 echo "p99_ms=$(kv "$TMP/plain_c64.txt" p99_ms)"
 echo "p99_over_p50=$(ratio "$(kv "$TMP/plain_c64.txt" p99_ms)" "$(kv "$TMP/plain_c64.txt" p50_ms)")"
@@ -169,6 +178,15 @@ for k in manifest_1000_s manifest_1_s manifest_1000_over_1 restart_s start_empty
   echo "$k=$(kv "$TMP/manifest.txt" "$k")"
 done
 echo "rss_mb=$RSS"
+# Instructions (callgrind): the same whatever the machine's speed does; plain only with --quick.
+if command -v valgrind >/dev/null; then
+  INSTR_TYPES=(plain)
+  if [ "$QUICK" = 0 ]; then INSTR_TYPES+=(secrets counted); fi
+  bench/activation_instructions.sh "$BUILD" "${INSTR_TYPES[@]}" || STATUS=1
+  if [ "$QUICK" = 0 ]; then bench/activation_instructions.sh "$BUILD" plain --quotes || STATUS=1; fi
+else
+  echo "(valgrind not installed: no instruction counts)"
+fi
 python3 - "$TMP/attestation.json" <<'EOF'
 import json, sys
 runs = json.load(open(sys.argv[1])).get("benchmarks", [])

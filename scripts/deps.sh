@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # black-box test peers and tools
   openssl curl etcd-server etcd-client
+  valgrind  # bench.sh: instructions per activation (bench/activation_instructions.sh)
 )
 
 missing=()
