@@ -107,6 +107,49 @@ load secrets_quotes 32 secrets --quotes
 load plain_c64 64 plain
 if [ "$QUICK" = 0 ]; then load plain_c8 8 plain; fi
 
+# paired NAME TYPE [--quotes]: SEGMENTS short load runs of SEG_N activations, each between two
+# short floors, all on CPU 0. This machine's speed moves in steps of up to 1.5x within seconds;
+# a segment and its floors are a second or two apart, so most pairs see the same speed, and the
+# median of the segments' ratios (floor / CPU) leaves out the pairs that straddle a step.
+SEGMENTS=6
+SEG_N=100
+if [ "$QUICK" = 1 ]; then SEGMENTS=4; fi
+short_floor() {
+  "${FLOOR_PIN[@]}" "$BIN"/crypto_floor --iterations 15 --tcp-handshakes 10 >"$TMP/$1.txt" ||
+    STATUS=1
+}
+paired() {
+  local name=$1 type=$2 key=$2
+  shift 2
+  if [ "${1:-}" = --quotes ]; then key=${type}_quotes; fi
+  local ratios=() i fl cpu
+  short_floor "$name.p0"
+  for i in $(seq 1 "$SEGMENTS"); do
+    if ! "${LOAD_PIN[@]}" "$BIN"/activation_load --coordinator "$BIN"/marblerun-coordinator-sim \
+      --n "$SEG_N" --concurrency 32 --marble-type "$type" "${COORD_PIN[@]}" "$@" \
+      >"$TMP/$name.s$i.txt"; then
+      STATUS=1
+    fi
+    short_floor "$name.p$i"
+    fl=$(awk -v a="$(kv "$TMP/$name.p$((i - 1)).txt" "floor_ms_per_activation_$key")" \
+      -v b="$(kv "$TMP/$name.p$i.txt" "floor_ms_per_activation_$key")" \
+      'BEGIN { printf "%.4f", (a + b) / 2 }')
+    cpu=$(kv "$TMP/$name.s$i.txt" coord_cpu_ms_per_activation)
+    ratios+=("$(awk -v a="$fl" -v b="${cpu:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }')")
+  done
+  printf '%s\n' "${ratios[@]}" | sort -n >"$TMP/$name.ratios"
+  # The median (the mean of the middle two for an even count), then min and max.
+  awk -v name="$key" '{ r[NR] = $1 } END {
+    m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+    printf "paired_ratio_to_floor_%s=%.3f\npaired_ratio_to_floor_%s_range=%s-%s\n", name, m, name, r[1], r[NR]
+  }' "$TMP/$name.ratios" >"$TMP/$name.paired.txt"
+}
+echo "-- paired short runs: $SEGMENTS segments of $SEG_N activations per configuration, each between two floors"
+paired pp plain
+paired ps secrets
+paired ppq plain --quotes
+paired psq secrets --quotes
+
 echo "-- the floor: the Coordinator-side cryptography of one activation"
 ITER=300
 if [ "$QUICK" = 1 ]; then ITER=100; fi
@@ -178,6 +221,7 @@ for k in manifest_1000_s manifest_1_s manifest_1000_over_1 restart_s start_empty
   echo "$k=$(kv "$TMP/manifest.txt" "$k")"
 done
 echo "rss_mb=$RSS"
+cat "$TMP"/pp.paired.txt "$TMP"/ps.paired.txt "$TMP"/ppq.paired.txt "$TMP"/psq.paired.txt
 # Instructions (callgrind): the same whatever the machine's speed does; plain only with --quick.
 if command -v valgrind >/dev/null; then
   INSTR_TYPES=(plain)
