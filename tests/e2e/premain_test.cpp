@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "attestation/simulated/simulated_dcap.h"
@@ -278,6 +279,28 @@ TEST_F(PremainTest, JsonLogFormat) {
   const CommandResult bad = premain("nope", {}, {{"EDG_LOG_FORMAT", "json"}});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  auto error = gojson::Json::parse(bad.err, nullptr, false);
+  ASSERT_FALSE(error.is_discarded()) << bad.err;
+  EXPECT_EQ(error["level"], "error");
+  EXPECT_THAT(error["msg"].get<std::string>(), HasSubstr("PERMISSION_DENIED"));
+}
+
+TEST_F(PremainTest, ZapLogFormat) {
+  // Upstream's keys in zap's order (level, ts, caller, msg) on success and on failure.
+  const std::regex shape(
+      R"re(^\{"level":"(info|error)","ts":[0-9]+\.[0-9]+,"caller":"[a-z-]+","msg":".*\}\n$)re");
+  const CommandResult r = premain("app", {}, {{"EDG_LOG_FORMAT", "zap"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_match(r.err, shape)) << r.err;
+  auto line = gojson::Json::parse(r.err, nullptr, false);
+  ASSERT_FALSE(line.is_discarded()) << r.err;
+  EXPECT_EQ(line["level"], "info");
+  EXPECT_EQ(line["msg"], "activated, starting the app");
+  EXPECT_FALSE(line.contains("component")) << r.err;
+
+  const CommandResult bad = premain("nope", {}, {{"EDG_LOG_FORMAT", "zap"}});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(std::regex_match(bad.err, shape)) << bad.err;
   auto error = gojson::Json::parse(bad.err, nullptr, false);
   ASSERT_FALSE(error.is_discarded()) << bad.err;
   EXPECT_EQ(error["level"], "error");

@@ -23,7 +23,9 @@ constexpr Variable kVariables[] = {
     {"EDG_MARBLE_DNS_NAMES",
      "comma-separated SANs for the Marble's certificate; IPs become IP SANs (default localhost)"},
     {"EDG_MARBLE_UUID_FILE", "file holding the instance UUID, created 0600 (default <cwd>/uuid)"},
-    {"EDG_LOG_FORMAT", "json for JSON log lines, text (default) for plain ones"},
+    {"EDG_LOG_FORMAT",
+     "json for JSON log lines, zap for upstream's keys (level, ts, caller, msg), text (default) "
+     "for plain ones"},
     {"EDG_DEBUG_LOGGING", "1: debug logging, including the gRPC library's own lines"},
     {"EDG_MARBLE_COORDINATOR_ROOT_CA",
      "PEM file of the Coordinator root (marblerun certificate root) to pin; default: unverified"},
@@ -198,12 +200,10 @@ Result<PremainConfig> parse_config(const std::map<std::string, std::string>& env
   }
 
   if (auto v = p.get("EDG_LOG_FORMAT")) {
-    if (*v == "json") {
-      c.log_format = log::Format::kJson;
-    } else if (*v == "text") {
-      c.log_format = log::Format::kText;
+    if (auto format = log::parse_format(*v)) {
+      c.log_format = *format;
     } else {
-      p.problem("EDG_LOG_FORMAT must be json or text");
+      p.problem("EDG_LOG_FORMAT must be json, text or zap");
     }
   }
   bool debug = false;

@@ -40,13 +40,14 @@ struct Failure {
   std::string message;
 };
 
-// report_failure prints |f| as one line: plain text, or a JSON log line with EDG_LOG_FORMAT=json.
+// report_failure prints |f| as one line: plain text, or a log line with EDG_LOG_FORMAT=json or
+// zap.
 int report_failure(const Failure& f, log::Format format) {
   std::string msg = f.message;
   for (char& c : msg) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  if (format == log::Format::kJson) {
+  if (format != log::Format::kText) {
     kLog.error(msg, {{"exit_code", f.exit_code}});
   } else {
     std::fprintf(stderr, "marblerun-premain: %s\n", msg.c_str());

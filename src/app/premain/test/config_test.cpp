@@ -105,7 +105,7 @@ TEST(PremainConfig, AllProblemsOnOneLine) {
        {"unexpected argument \"stray\"", "EDG_MARBLE_TYPE is not set",
         "EDG_MARBLE_DNS_NAMES has an empty entry", "EDG_MARBLE_ACTIVATION_TIMEOUT must be",
         "EDG_MARBLE_SIMULATED_SVN needs EDG_MARBLE_SIMULATED_DCAP_PKI",
-        "EDG_LOG_FORMAT must be json or text", "EDG_DEBUG_LOGGING must be 0 or 1"}) {
+        "EDG_LOG_FORMAT must be json, text or zap", "EDG_DEBUG_LOGGING must be 0 or 1"}) {
     EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;
   }
 }
