@@ -104,10 +104,7 @@ void BM_SimulatedIssueAndVerify(benchmark::State& state) {
   const UnixTime now = *parse_rfc3339("2026-11-23T12:00:00Z");
   const FixedClock clock(now);
   auto pki = simulated::SimulatedDcapPki::create({now, {}, {}});
-  auto v = dcap::DcapQuoteVerifier::create(
-      {std::make_shared<dcap::StaticCollateralProvider>((*pki)->collateral()),
-       &clock,
-       {(*pki)->root_ca_der()}});
+  auto v = (*pki)->verifier(&clock);
   simulated::SimulatedDcapIssuer issuer(*pki, {});
   const Bytes report_data(64, 1);
   for (auto _ : state) {

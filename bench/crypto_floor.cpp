@@ -474,11 +474,7 @@ Material prepare() {
   // Quotes: a simulated DCAP PKI, its collateral cached in the verifier.
   auto pki = must(sim::SimulatedDcapPki::create({now, {}, {}}), "simulated DCAP PKI");
   static const SystemClock clock;
-  m.verifier = must(dcap::DcapQuoteVerifier::create(
-                        {std::make_shared<dcap::StaticCollateralProvider>(pki->collateral()),
-                         &clock,
-                         {pki->root_ca_der()}}),
-                    "DCAP verifier");
+  m.verifier = must(pki->verifier(&clock), "DCAP verifier");
   sim::SimulatedEnclave enclave;
   enclave.mr_enclave.fill(0x5b);
   m.client_cert_der = marble.cert.der();

@@ -46,8 +46,9 @@ std::string sample(const std::string& name) {
   return std::string(MR_SOURCE_DIR) + "/samples/" + name;
 }
 
-std::vector<std::string> as_user(const std::string& user) {
-  return {"-c", key(user + ".cert.pem"), "-k", key(user + ".key.pem")};
+// as_user appends the CLI's flags for |user|'s certificate and key (tests/testdata/keys) to |cmd|.
+void as_user(std::vector<std::string>& cmd, const std::string& user) {
+  cmd.insert(cmd.end(), {"-c", key(user + ".cert.pem"), "-k", key(user + ".key.pem")});
 }
 
 std::string sha256_hex(std::string_view data) {
@@ -142,6 +143,12 @@ class Cli : public ::testing::Test {
     const CommandResult r = marblerun(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_THAT(r.out, StartsWith("Manifest successfully set\n"));
+  }
+  // apply_update runs `manifest update apply |file|` as alice.
+  CommandResult apply_update(const fs::path& file) {
+    std::vector<std::string> apply = {"manifest", "update", "apply", file.string(), host_};
+    as_user(apply, "alice");
+    return marblerun(apply);
   }
 
   mr::testing::TempDir dir_;
@@ -301,10 +308,7 @@ TEST_F(Cli, MultiPartyUpdateRound) {
   const fs::path update = work_ / "update.json";
   write_file(update, next.dump(2));
 
-  std::vector<std::string> apply = {"manifest", "update", "apply", update.string(), host_};
-  for (const auto& a : as_user("alice"))
-    apply.push_back(a);
-  CommandResult applied = marblerun(apply);
+  CommandResult applied = apply_update(update);
   ASSERT_EQ(applied.exit_code, 0) << applied.err;
   EXPECT_EQ(applied.out,
             "Update manifest set successfully. Waiting for 1 more acknowledgement(s); not yet "
@@ -322,14 +326,12 @@ TEST_F(Cli, MultiPartyUpdateRound) {
   // bob acknowledges other bytes: refused; the same bytes: applied.
   std::vector<std::string> wrong = {"manifest", "update", "acknowledge", sample("multi-party.json"),
                                     host_};
-  for (const auto& a : as_user("bob"))
-    wrong.push_back(a);
+  as_user(wrong, "bob");
   CommandResult refused = marblerun(wrong);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("provided manifest does not match the pending manifest"));
   std::vector<std::string> ack = {"manifest", "update", "acknowledge", pending.string(), host_};
-  for (const auto& a : as_user("bob"))
-    ack.push_back(a);
+  as_user(ack, "bob");
   CommandResult acked = marblerun(ack);
   ASSERT_EQ(acked.exit_code, 0) << acked.err;
   EXPECT_EQ(acked.out,
@@ -347,14 +349,12 @@ TEST_F(Cli, MultiPartyUpdateRound) {
   // Round two: proposed by carol, cancelled by bob (JSON output for scripts).
   std::vector<std::string> propose = {"manifest", "update",   "apply", sample("multi-party.json"),
                                       host_,      "--format", "json"};
-  for (const auto& a : as_user("carol"))
-    propose.push_back(a);
+  as_user(propose, "carol");
   CommandResult proposed = marblerun(propose);
   ASSERT_EQ(proposed.exit_code, 0) << proposed.err;
   EXPECT_EQ((*gojson::parse(proposed.out))["missingAcknowledgments"], 1);
   std::vector<std::string> cancel = {"manifest", "update", "cancel", host_};
-  for (const auto& a : as_user("bob"))
-    cancel.push_back(a);
+  as_user(cancel, "bob");
   CommandResult cancelled = marblerun(cancel);
   ASSERT_EQ(cancelled.exit_code, 0) << cancelled.err;
   EXPECT_EQ(cancelled.out, "Update successfully cancelled\n");
@@ -387,15 +387,13 @@ TEST_F(Cli, SecretsWithAUserCertificate) {
   write_file(token,
              gojson::Json{{"token", {{"Key", base64_encode(as_bytes("t0p-s3cret"))}}}}.dump());
   std::vector<std::string> set = {"secret", "set", token.string(), host_};
-  for (const auto& a : as_user("alice"))
-    set.push_back(a);
+  as_user(set, "alice");
   CommandResult r = marblerun(set);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "Secret successfully set\n");
 
   std::vector<std::string> get = {"secret", "get", "token", host_};
-  for (const auto& a : as_user("alice"))
-    get.push_back(a);
+  as_user(get, "alice");
   CommandResult read = marblerun(get);
   ASSERT_EQ(read.exit_code, 0) << read.err;
   EXPECT_THAT(read.out, StartsWith("token:\n"));
@@ -412,8 +410,7 @@ TEST_F(Cli, SecretsWithAUserCertificate) {
 
   const fs::path out = work_ / "secrets-out.json";
   std::vector<std::string> to_file = {"secret", "get", "token", host_, "-o", out.string()};
-  for (const auto& a : as_user("alice"))
-    to_file.push_back(a);
+  as_user(to_file, "alice");
   ASSERT_EQ(marblerun(to_file).exit_code, 0);
   EXPECT_EQ((*gojson::parse(read_file(out)))["token"]["Type"], "plain");
 
@@ -422,13 +419,11 @@ TEST_F(Cli, SecretsWithAUserCertificate) {
   write_file(pem, read_file(key("alice.cert.pem")) + read_file(key("alice.key.pem")));
   std::vector<std::string> from_pem = {"secret", "set",        pem.string(),
                                        host_,    "--from-pem", "tlscert"};
-  for (const auto& a : as_user("alice"))
-    from_pem.push_back(a);
+  as_user(from_pem, "alice");
   CommandResult pem_set = marblerun(from_pem);
   ASSERT_EQ(pem_set.exit_code, 0) << pem_set.err;
   std::vector<std::string> get_cert = {"secret", "get", "tlscert", "token", host_};
-  for (const auto& a : as_user("alice"))
-    get_cert.push_back(a);
+  as_user(get_cert, "alice");
   CommandResult cert = marblerun(get_cert);
   ASSERT_EQ(cert.exit_code, 0) << cert.err;
   EXPECT_THAT(cert.out, HasSubstr("tlscert:\n"));
@@ -437,16 +432,14 @@ TEST_F(Cli, SecretsWithAUserCertificate) {
 
   // bob is a user without the permission; carol is no user at all.
   std::vector<std::string> bob = {"secret", "get", "token", host_};
-  for (const auto& a : as_user("bob"))
-    bob.push_back(a);
+  as_user(bob, "bob");
   CommandResult denied = marblerun(bob);
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_THAT(denied.err, IsOneErrorLine());
   EXPECT_THAT(denied.err,
               HasSubstr("user bob is not allowed to read one or more secrets of: [token]"));
   std::vector<std::string> carol = {"secret", "set", token.string(), host_};
-  for (const auto& a : as_user("carol"))
-    carol.push_back(a);
+  as_user(carol, "carol");
   CommandResult unknown = marblerun(carol);
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err,
@@ -469,10 +462,7 @@ TEST_F(Cli, PackageUpdateAndDisplayUpdate) {
   set_manifest(manifest.string());
   const fs::path update = work_ / "package-update.json";
   write_file(update, R"({"Packages": {"app": {"SecurityVersion": 4}}})");
-  std::vector<std::string> apply = {"manifest", "update", "apply", update.string(), host_};
-  for (const auto& a : as_user("alice"))
-    apply.push_back(a);
-  CommandResult r = marblerun(apply);
+  CommandResult r = apply_update(update);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "Update manifest set successfully\n");
 
@@ -749,10 +739,7 @@ TEST_F(Cli, YamlPackageUpdate) {
   set_manifest(manifest.string());
   const fs::path update = work_ / "update.yml";
   write_file(update, "Packages:\n  app:\n    SecurityVersion: 5\n");
-  std::vector<std::string> apply = {"manifest", "update", "apply", update.string(), host_};
-  for (const auto& a : as_user("alice"))
-    apply.push_back(a);
-  CommandResult r = marblerun(apply);
+  CommandResult r = apply_update(update);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "Update manifest set successfully\n");
   CommandResult shown = marblerun({"manifest", "get", host_, "--display-update"});

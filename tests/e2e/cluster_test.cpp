@@ -65,10 +65,6 @@ constexpr auto kWithinASecond = 1500ms;
 
 // --- REST ------------------------------------------------------------------------------------
 
-std::vector<std::string> as_user(const std::string& user) {
-  return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
-}
-
 HttpResult set_manifest(CoordinatorProcess& c, const std::string& raw) {
   const std::string body = b64_body(raw);
   return curl_https(c.client_url() + "/api/v2/manifest", &body);

@@ -31,34 +31,6 @@ using gojson::Json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Json manifest() {
-  return Json{
-      {"Packages", {{"app", {{"Debug", true}}}}},
-      {"Marbles",
-       {{"app",
-         {{"Package", "app"},
-          {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}}}}}}}}},
-      {"Secrets",
-       {{"token", {{"Type", "plain"}, {"UserDefined", true}}},
-        {"shared", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}}}},
-      {"Users",
-       {{"alice",
-         {{"Certificate", read_file(testdata_key("alice.cert.pem"))},
-          {"Roles", {"secrets", "updater"}}}},
-        {"bob",
-         {{"Certificate", read_file(testdata_key("bob.cert.pem"))}, {"Roles", {"updater"}}}}}},
-      {"Roles",
-       {{"secrets",
-         {{"ResourceType", "Secrets"},
-          {"ResourceNames", {"token"}},
-          {"Actions", {"ReadSecret", "WriteSecret"}}}},
-        {"updater", {{"ResourceType", "Manifest"}, {"Actions", {"UpdateManifest"}}}}}}};
-}
-
-std::vector<std::string> as_user(const std::string& user) {
-  return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
-}
-
 // Line is one parsed JSON log line.
 struct Line {
   std::string raw;
@@ -122,7 +94,7 @@ class CoordinatorLog : public ::testing::Test {
       EXPECT_EQ(get("/api/v2/status").status, 200);
     EXPECT_EQ(get("/api/v2/quote").status, 200);
     EXPECT_EQ(get("/quote").status, 200);
-    EXPECT_EQ(post("/api/v2/manifest", b64_body(manifest().dump())).status, 200);
+    EXPECT_EQ(post("/api/v2/manifest", b64_body(users_manifest().dump())).status, 200);
     EXPECT_EQ(get("/api/v2/status").status, 200);
     EXPECT_EQ(get("/api/v2/manifest").status, 200);
 
@@ -138,12 +110,13 @@ class CoordinatorLog : public ::testing::Test {
 
     // A multi-party update: alice initiates, bob acknowledges (it applies); a second one is
     // initiated and cancelled.
-    Json next = manifest();
+    Json next = users_manifest();
     next["Secrets"]["added"] = {{"Type", "symmetric-key"}, {"Size", 256}, {"Shared", true}};
     EXPECT_EQ(post("/api/v2/update", b64_body(next.dump()), as_user("alice")).status, 200);
     EXPECT_EQ(get("/api/v2/update-manifest").status, 200);
     EXPECT_EQ(post("/api/v2/update-manifest", b64_body(next.dump()), as_user("bob")).status, 200);
-    EXPECT_EQ(post("/api/v2/update", b64_body(manifest().dump()), as_user("alice")).status, 200);
+    EXPECT_EQ(post("/api/v2/update", b64_body(users_manifest().dump()), as_user("alice")).status,
+              200);
     EXPECT_EQ(post("/api/v2/update-cancel", "", as_user("bob")).status, 200);
     EXPECT_EQ(get("/api/v2/update").status, 200);
     EXPECT_EQ(get("/api/v2/status").status, 200);

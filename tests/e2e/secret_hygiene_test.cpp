@@ -104,10 +104,6 @@ class LeakScanner {
 
 // --- the flow ------------------------------------------------------------------------------------
 
-std::vector<std::string> as_user(const std::string& user) {
-  return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
-}
-
 const char* const kCertSecrets[] = {"shared_ecdsa", "private_ecdsa", "shared_rsa",
                                     "private_rsa",  "shared_ed",     "private_ed"};
 const char* const kReadable[] = {"shared_sym", "shared_ecdsa", "shared_rsa", "shared_ed",

@@ -22,39 +22,11 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-gojson::Json manifest() {
-  using J = gojson::Json;
-  return J{{"Packages", {{"app", {{"Debug", true}}}}},
-           {"Marbles",
-            {{"app",
-              {{"Package", "app"},
-               {"Parameters", {{"Env", {{"TOKEN", "{{ string .Secrets.token }}"}}}}}}}}},
-           {"Secrets",
-            {{"token", {{"Type", "plain"}, {"UserDefined", true}}},
-             {"shared", {{"Type", "symmetric-key"}, {"Size", 128}, {"Shared", true}}}}},
-           {"Users",
-            {{"alice",
-              {{"Certificate", read_file(testdata_key("alice.cert.pem"))},
-               {"Roles", {"secrets", "updater"}}}},
-             {"bob",
-              {{"Certificate", read_file(testdata_key("bob.cert.pem"))}, {"Roles", {"updater"}}}}}},
-           {"Roles",
-            {{"secrets",
-              {{"ResourceType", "Secrets"},
-               {"ResourceNames", {"token"}},
-               {"Actions", {"ReadSecret", "WriteSecret"}}}},
-             {"updater", {{"ResourceType", "Manifest"}, {"Actions", {"UpdateManifest"}}}}}}};
-}
-
-std::vector<std::string> as_user(const std::string& user) {
-  return {"--cert", testdata_key(user + ".cert.pem"), "--key", testdata_key(user + ".key.pem")};
-}
-
 class UsersUpdates : public ::testing::Test {
  protected:
   void SetUp() override {
     c_ = CoordinatorProcess::start({dir_.path() / "data"});
-    const std::string body = b64_body(manifest().dump());
+    const std::string body = b64_body(users_manifest().dump());
     ASSERT_EQ(curl_https(c_->client_url() + "/api/v2/manifest", &body).status, 200);
   }
   HttpResult get(const std::string& path, const std::vector<std::string>& extra = {}) {
@@ -120,7 +92,7 @@ TEST_F(UsersUpdates, SecretsWithRbacAndLeafOnlyAuthentication) {
 }
 
 TEST_F(UsersUpdates, MultiPartyRoundsAndTheLogSurviveARestart) {
-  gojson::Json next = manifest();
+  gojson::Json next = users_manifest();
   next["Secrets"]["added"] = {{"Type", "symmetric-key"}, {"Size", 256}, {"Shared", true}};
   const std::string raw = next.dump(2);
 

@@ -108,12 +108,7 @@ Result<Tee> simulated_dcap_tee(const CoordinatorConfig& config, const Clock& clo
   // The Coordinator's own simulated enclave: all-zero measurements, ISV SVN 0, not debug.
   tee.issuer = std::make_unique<sim::SimulatedDcapIssuer>(pki, sim::SimulatedEnclave{});
   tee.seal_keys = std::make_unique<seal::FileSealKeyProvider>(config.seal_dir);
-  MR_ASSIGN_OR_RETURN(
-      tee.verifier,
-      attestation::dcap::DcapQuoteVerifier::create(
-          {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki->collateral()),
-           &clock,
-           {pki->root_ca_der()}}));
+  MR_ASSIGN_OR_RETURN(tee.verifier, pki->verifier(&clock));
   return tee;
 }
 

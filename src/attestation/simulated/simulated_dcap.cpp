@@ -342,6 +342,14 @@ const Collateral& SimulatedDcapPki::collateral() const {
   return impl_->collateral;
 }
 
+Result<std::unique_ptr<dcap::DcapQuoteVerifier>> SimulatedDcapPki::verifier(
+    const Clock* clock) const {
+  return dcap::DcapQuoteVerifier::create(
+      {std::make_shared<dcap::StaticCollateralProvider>(impl_->collateral),
+       clock,
+       {root_ca_der()}});
+}
+
 Result<Collateral> SimulatedDcapPki::issue_collateral(const CollateralOptions& o) const {
   const Impl& p = *impl_;
   const SimulatedPlatform& platform = p.options.platform;

@@ -6,9 +6,7 @@
 //   SimulatedDcapIssuer issuer(pki, SimulatedEnclave{.mr_enclave = ..., .isv_svn = 2});
 //   MR_ASSIGN_OR_RETURN(Bytes quote, issuer.issue(sha256(cert_der)));      // OE-framed
 //   // The simulated root is trusted only when the verifier is told so:
-//   auto verifier = DcapQuoteVerifier::create(
-//       {std::make_shared<StaticCollateralProvider>(pki->collateral()), &clock,
-//        {pki->root_ca_der()}});
+//   MR_ASSIGN_OR_RETURN(auto verifier, pki->verifier(&clock));
 //
 // The PKI: "Simulated SGX Root CA" (self-signed) → "Simulated SGX PCK Processor CA" → a PCK
 // certificate "Simulated SGX PCK Certificate" with the SGX extension (FMSPC, PCE ID, TCB
@@ -27,6 +25,7 @@
 #include "attestation/claims.h"
 #include "attestation/quote_issuer.h"
 #include "attestation/sgx_dcap/collateral.h"
+#include "attestation/sgx_dcap/dcap_verifier.h"
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -98,6 +97,9 @@ class SimulatedDcapPki {
   [[nodiscard]] const std::string& pck_chain_pem() const;
   // collateral returns the collateral issued at creation.
   [[nodiscard]] const dcap::Collateral& collateral() const;
+  // verifier returns a DCAP verifier that trusts this PKI's root only, with collateral() as its
+  // cached collateral; |clock| must outlive it.
+  [[nodiscard]] Result<std::unique_ptr<dcap::DcapQuoteVerifier>> verifier(const Clock* clock) const;
   // issue_collateral signs a fresh set of collateral shaped by |options|.
   [[nodiscard]] Result<dcap::Collateral> issue_collateral(const CollateralOptions& options) const;
   // sgx_quote returns a raw (not OE-framed) SGX ECDSA quote v3 over |report_data| (<= 64 bytes,

@@ -38,10 +38,7 @@ class PeerAttestationTest : public ::testing::Test {
     auto pki = simulated::SimulatedDcapPki::create({kNow, {}, {}});
     ASSERT_TRUE(pki) << pki.error().message;
     pki_ = std::move(*pki);
-    auto v = dcap::DcapQuoteVerifier::create(
-        {std::make_shared<dcap::StaticCollateralProvider>(pki_->collateral()),
-         &clock_,
-         {pki_->root_ca_der()}});
+    auto v = pki_->verifier(&clock_);
     ASSERT_TRUE(v) << v.error().message;
     verifier_ = std::move(*v);
     enclave_.mr_enclave.fill(0xa1);
@@ -86,10 +83,7 @@ TEST_F(PeerAttestationTest, CreateFailsWithoutIssuerOrWhenItsOwnQuoteDoesNotVeri
   // A verifier that does not trust the issuer's PKI.
   auto other = simulated::SimulatedDcapPki::create({kNow, {}, {}});
   ASSERT_TRUE(other);
-  auto v = dcap::DcapQuoteVerifier::create(
-      {std::make_shared<dcap::StaticCollateralProvider>((*other)->collateral()),
-       &clock_,
-       {(*other)->root_ca_der()}});
+  auto v = (*other)->verifier(&clock_);
   ASSERT_TRUE(v);
   simulated::SimulatedDcapIssuer issuer(pki_, enclave_);
   auto a = PeerAttestation::create({&issuer, v->get(), false, false});

@@ -36,10 +36,7 @@ class VerifyTest : public ::testing::Test {
     enclave_.mr_signer.fill(0x22);
     enclave_.isv_prod_id = 3;
     enclave_.isv_svn = 3;
-    auto v = dcap::DcapQuoteVerifier::create(
-        {std::make_shared<dcap::StaticCollateralProvider>((*pki_)->collateral()),
-         &clock_,
-         {(*pki_)->root_ca_der()}});
+    auto v = (*pki_)->verifier(&clock_);
     ASSERT_TRUE(v) << v.error().message;
     verifier_ = std::move(*v);
     era_.unique_id = hex_encode(enclave_.mr_enclave);

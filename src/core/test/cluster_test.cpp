@@ -106,20 +106,25 @@ class ClusterTest : public ::testing::Test {
 
   void start(int i) {
     Node& n = *nodes_[i];
-    store::EtcdStoreConfig config;
-    config.endpoints = {etcd_->endpoint()};
-    auto etcd = store::EtcdStore::open(std::move(config));
-    ASSERT_TRUE(etcd) << etcd.error().message;
-    n.etcd = std::move(*etcd);
     n.seal_keys = std::make_unique<seal::FileSealKeyProvider>(n.seal_dir);
     n.peers = std::make_unique<InProcessPeers>(nodes_, &n);
-    CoreDeps deps{&clock_, n.etcd.get(), &n.memory, n.seal_keys.get(), &issuer_, n.peers.get()};
-    CoreConfig config_core;
-    config_core.simulation = true;
-    auto core = Core::start(deps, config_core);
+    auto core = open_core(n);
     ASSERT_TRUE(core) << core.error().message;
     n.core = std::move(*core);
     n.api = std::make_unique<ClientApi>(*n.core);
+  }
+  // open_core connects |n| to etcd (again) and starts a simulation-mode Core on it with |n|'s
+  // seal keys and peers.
+  Result<std::unique_ptr<Core>> open_core(Node& n) {
+    store::EtcdStoreConfig config;
+    config.endpoints = {etcd_->endpoint()};
+    auto etcd = store::EtcdStore::open(std::move(config));
+    if (!etcd) return tl::unexpected(etcd.error());
+    n.etcd = std::move(*etcd);
+    CoreDeps deps{&clock_, n.etcd.get(), &n.memory, n.seal_keys.get(), &issuer_, n.peers.get()};
+    CoreConfig sim;
+    sim.simulation = true;
+    return Core::start(deps, sim);
   }
   static void stop(Node& n) {
     n.api.reset();
@@ -355,19 +360,13 @@ TEST_F(ClusterTest, ARestartedNodeRefusesAStateOlderThanItsPeersSaw) {
   stop(*nodes_[2]);
   restore_etcd(old);
   Node& n = *nodes_[2];
-  store::EtcdStoreConfig config;
-  config.endpoints = {etcd_->endpoint()};
-  n.etcd = *store::EtcdStore::open(std::move(config));
-  CoreDeps deps{&clock_, n.etcd.get(), &n.memory, n.seal_keys.get(), &issuer_, n.peers.get()};
-  CoreConfig sim;
-  sim.simulation = true;
-  auto restarted = Core::start(deps, sim);
+  auto restarted = open_core(n);
   ASSERT_FALSE(restarted) << "a restarted node served a rolled-back state";
   EXPECT_EQ(restarted.error().code, ErrorCode::kDataLoss);
   EXPECT_THAT(restarted.error().message, HasSubstr("rolled back"));
   // Without a running peer there is nothing to compare with (documented): it starts.
   n.peers->enabled = false;
-  auto alone = Core::start(deps, sim);
+  auto alone = open_core(n);
   EXPECT_TRUE(alone) << alone.error().message;
 }
 
@@ -415,13 +414,7 @@ TEST_F(ClusterTest, AKeyThatDoesNotVerifyTheStateIsNeverAdopted) {
   Node& n = *nodes_[2];
   n.peers = std::make_unique<InProcessPeers>(nodes_, &n);
   n.peers->forged = true;
-  store::EtcdStoreConfig config;
-  config.endpoints = {etcd_->endpoint()};
-  n.etcd = *store::EtcdStore::open(std::move(config));
-  CoreDeps deps{&clock_, n.etcd.get(), &n.memory, n.seal_keys.get(), &issuer_, n.peers.get()};
-  CoreConfig sim;
-  sim.simulation = true;
-  auto forged = Core::start(deps, sim);
+  auto forged = open_core(n);
   ASSERT_TRUE(forged) << forged.error().message;
   n.core = std::move(*forged);
   EXPECT_EQ(state(2), State::kRecovery);

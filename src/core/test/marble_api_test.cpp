@@ -84,10 +84,7 @@ class MarbleApiTest : public ::testing::Test {
   void start(std::shared_ptr<sim::SimulatedDcapPki> pki = nullptr) {
     if (pki) {
       issuer_ = std::make_unique<sim::SimulatedDcapIssuer>(pki, sim::SimulatedEnclave{});
-      auto v = attestation::dcap::DcapQuoteVerifier::create(
-          {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki->collateral()),
-           &clock_,
-           {pki->root_ca_der()}});
+      auto v = pki->verifier(&clock_);
       ASSERT_TRUE(v) << v.error().message;
       verifier_ = std::move(*v);
     } else {

@@ -98,10 +98,7 @@ class UpdatesTest : public ::testing::Test {
     volatile_ = std::make_unique<store::MemoryStore>();
     seal_keys_ = std::make_unique<seal::FileSealKeyProvider>(dir_.path() / "data");
     issuer_ = std::make_unique<sim::SimulatedDcapIssuer>(pki_, sim::SimulatedEnclave{});
-    verifier_ = *attestation::dcap::DcapQuoteVerifier::create(
-        {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki_->collateral()),
-         &clock_,
-         {pki_->root_ca_der()}});
+    verifier_ = *pki_->verifier(&clock_);
     core_ = *Core::start({&clock_, sqlite_.get(), volatile_.get(), seal_keys_.get(), issuer_.get()},
                          CoreConfig{});
     client_ = std::make_unique<ClientApi>(*core_);

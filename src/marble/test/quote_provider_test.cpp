@@ -111,10 +111,7 @@ TEST_F(SimulatedProviderTest, QuotesVerifyAgainstThatPki) {
 
   // What the Coordinator does with it (spec 2.5), with the simulated root trusted.
   mr::testing::FakeClock clock(kNow);
-  auto verifier = attestation::dcap::DcapQuoteVerifier::create(
-      {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki_->collateral()),
-       &clock,
-       {pki_->root_ca_der()}});
+  auto verifier = pki_->verifier(&clock);
   ASSERT_TRUE(verifier) << verifier.error().message;
   attestation::PackagePolicy pkg;
   pkg.signer_id = hex_encode(enclave_.mr_signer);

@@ -271,9 +271,8 @@ class EtcdTransaction final : public Transaction {
     // listed range is NOT caught here (etcd compares only the keys that exist). A caller that
     // must see such deletions reads, in every transaction, one key that every writer updates:
     // its mod_revision compare above then fails on any other commit. seal/'s integrity root is
-    // meant to be that key; note that SealedTransaction does not read it from the store yet (it
-    // keeps its index in memory), which running several Coordinators on etcd must change.
-    for (const auto& prefix : listed_) {
+    // that key: SealedStore::begin reads it through every write transaction.
+    const auto unchanged_since_begin = [&](const std::string& prefix) {
       pb::Compare* c = req.add_compare();
       const std::string from = p + prefix;
       c->set_key(from);
@@ -281,7 +280,9 @@ class EtcdTransaction final : public Transaction {
       c->set_target(pb::Compare::MOD);
       c->set_result(pb::Compare::LESS);
       c->set_mod_revision(revision_ + 1);
-    }
+    };
+    for (const auto& prefix : listed_)
+      unchanged_since_begin(prefix);
     for (const auto& [key, value] : writes_) {
       if (value) {
         pb::PutRequest* put = req.add_success()->mutable_request_put();
@@ -303,15 +304,7 @@ class EtcdTransaction final : public Transaction {
           req.add_success()->mutable_request_delete_range()->set_key(p + key);
         }
       }
-      if (!listed_.contains(prefix)) {
-        pb::Compare* c = req.add_compare();
-        const std::string from = p + prefix;
-        c->set_key(from);
-        c->set_range_end(range_end_of(from));
-        c->set_target(pb::Compare::MOD);
-        c->set_result(pb::Compare::LESS);
-        c->set_mod_revision(revision_ + 1);
-      }
+      if (!listed_.contains(prefix)) unchanged_since_begin(prefix);
     }
     MR_ASSIGN_OR_RETURN(pb::TxnResponse resp, shared_->txn(req));
     if (!resp.succeeded()) {

@@ -117,10 +117,7 @@ class KeyServerTest : public ::testing::Test {
     auto pki = SimulatedDcapPki::create({kNow, {}, {}});
     ASSERT_TRUE(pki) << pki.error().message;
     pki_ = std::move(*pki);
-    auto v = attestation::dcap::DcapQuoteVerifier::create(
-        {std::make_shared<attestation::dcap::StaticCollateralProvider>(pki_->collateral()),
-         &clock_,
-         {pki_->root_ca_der()}});
+    auto v = pki_->verifier(&clock_);
     ASSERT_TRUE(v) << v.error().message;
     verifier_ = std::move(*v);
     enclave_.mr_enclave.fill(0xa1);

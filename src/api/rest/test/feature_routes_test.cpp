@@ -58,10 +58,7 @@ class FeatureRoutesTest : public ::testing::Test {
     auto pki = sim::SimulatedDcapPki::create({.now = clock_.now()});
     ASSERT_TRUE(pki) << pki.error().message;
     pki_ = std::move(*pki);
-    auto v = dcap::DcapQuoteVerifier::create(
-        {std::make_shared<dcap::StaticCollateralProvider>(pki_->collateral()),
-         &clock_,
-         {pki_->root_ca_der()}});
+    auto v = pki_->verifier(&clock_);
     ASSERT_TRUE(v) << v.error().message;
     verifier_ = std::move(*v);
     seal_keys_ = std::make_unique<seal::FileSealKeyProvider>(dir_.path());

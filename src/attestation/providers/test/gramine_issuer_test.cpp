@@ -59,10 +59,7 @@ TEST_F(GramineIssuerTest, WritesReportDataAndFramesTheQuote) {
 
   // What Gramine hands out verifies with the DCAP verifier.
   mr::testing::FakeClock clock(now_);
-  auto v = dcap::DcapQuoteVerifier::create(
-      {std::make_shared<dcap::StaticCollateralProvider>(pki_->collateral()),
-       &clock,
-       {pki_->root_ca_der()}});
+  auto v = pki_->verifier(&clock);
   ASSERT_TRUE(v);
   EXPECT_TRUE((*v)->verify(*q));
 }

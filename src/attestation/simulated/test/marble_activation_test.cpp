@@ -20,10 +20,7 @@ class MarbleActivationTest : public ::testing::Test {
     auto pki = SimulatedDcapPki::create({kNow, {}, {}});
     ASSERT_TRUE(pki) << pki.error().message;
     pki_ = std::move(*pki);
-    auto v = dcap::DcapQuoteVerifier::create(
-        {std::make_shared<dcap::StaticCollateralProvider>(pki_->collateral()),
-         &clock_,
-         {pki_->root_ca_der()}});
+    auto v = pki_->verifier(&clock_);
     ASSERT_TRUE(v) << v.error().message;
     verifier_ = std::move(*v);
     marble_.mr_enclave.fill(0xa1);

@@ -99,9 +99,7 @@ TEST_F(SimulatedDcapTest, WrongRoot) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
   // With the other PKI's collateral, the quote's PCK chain is what fails.
-  v = DcapQuoteVerifier::create({std::make_shared<StaticCollateralProvider>((*other)->collateral()),
-                                 &clock_,
-                                 {(*other)->root_ca_der()}});
+  v = (*other)->verifier(&clock_);
   r = (*v)->verify(quote());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message.rfind("PCK certificate chain: ", 0), 0u) << r.error().message;
@@ -337,10 +335,7 @@ class SimulatedDcapEnv {
  public:
   SimulatedDcapEnv() {
     pki_ = *simulated::SimulatedDcapPki::create({simulated::kNow, {}, {}});
-    verifier_ = std::move(*dcap::DcapQuoteVerifier::create(
-        {std::make_shared<dcap::StaticCollateralProvider>(pki_->collateral()),
-         &clock_,
-         {pki_->root_ca_der()}}));
+    verifier_ = std::move(*pki_->verifier(&clock_));
     rd_.fill(0x3c);
     simulated::SimulatedDcapIssuer issuer(pki_, simulated::enclave());
     quote_ = *issuer.issue(rd_);
